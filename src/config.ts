@@ -1,0 +1,99 @@
+// The only module that reads process.env. Everything else receives the frozen,
+// validated Config that loadConfig() returns, so a bad value stops start-up
+// once, at the door, with an error that names the variable.
+
+export type StreamingSetting = 'auto' | 'on' | 'off';
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+export interface Config {
+  /** Interface to listen on; undefined means every interface (IPv6 and IPv4). */
+  readonly host: string | undefined;
+  /** TCP port: Cloud Run and Knative set PORT. */
+  readonly port: number;
+  readonly streaming: StreamingSetting;
+  readonly logLevel: LogLevel;
+  /** Google Cloud project, for the logging.googleapis.com/trace field. */
+  readonly project: string | undefined;
+  /** How long in-flight calls may run after SIGTERM before they are ended with UNAVAILABLE. */
+  readonly shutdownGraceMs: number;
+  readonly maxReceiveMessageBytes: number;
+  readonly maxSendMessageBytes: number;
+  /** 0 leaves the gRPC default (no server-initiated keepalive pings). */
+  readonly keepaliveTimeMs: number;
+  readonly keepaliveTimeoutMs: number;
+  /** 0 means connections live for ever; set it so long-lived HTTP/2 connections re-balance across pods. */
+  readonly maxConnectionAgeMs: number;
+  readonly maxConnectionAgeGraceMs: number;
+  /** What the platform tells us about where we run, for the streaming decision and logs. */
+  readonly platform: {
+    readonly kService: string | undefined;
+    readonly kRevision: string | undefined;
+    readonly kubernetesServiceHost: string | undefined;
+  };
+}
+
+/** A configuration value that cannot be used; `variable` names the environment variable at fault. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`${variable}: ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+const STREAMING_SETTINGS: readonly StreamingSetting[] = ['auto', 'on', 'off'];
+
+export const DEFAULT_PORT = 8080;
+const MiB = 1024 * 1024;
+
+/** Reads an environment variable, treating an empty or blank value as unset. */
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === '' ? undefined : value;
+}
+
+/** A whole number in [min, max], or `fallback` when the variable is unset. */
+export function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `"${raw}" is not a whole number from ${min} to ${max}`);
+  }
+  return Number(raw);
+}
+
+/** One of `choices` (case-insensitive), or `fallback` when the variable is unset. */
+export function readChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = read(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  const choice = choices.find((c) => c === raw);
+  if (choice === undefined) throw new ConfigError(name, `"${raw}" is not one of ${choices.join(', ')}`);
+  return choice;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  return Object.freeze({
+    host: read(env, 'HOST'),
+    port: readInteger(env, 'PORT', DEFAULT_PORT, 1, 65535),
+    streaming: readChoice(env, 'STREAMING', STREAMING_SETTINGS, 'auto'),
+    logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    project: read(env, 'GOOGLE_CLOUD_PROJECT') ?? read(env, 'GCLOUD_PROJECT'),
+    shutdownGraceMs: readInteger(env, 'SHUTDOWN_GRACE_MS', 8000, 0, 3_600_000),
+    maxReceiveMessageBytes: readInteger(env, 'MAX_RECEIVE_MESSAGE_BYTES', 4 * MiB, 1024, 2 ** 31 - 1),
+    maxSendMessageBytes: readInteger(env, 'MAX_SEND_MESSAGE_BYTES', 4 * MiB, 1024, 2 ** 31 - 1),
+    keepaliveTimeMs: readInteger(env, 'KEEPALIVE_TIME_MS', 0, 0, 2 ** 31 - 1),
+    keepaliveTimeoutMs: readInteger(env, 'KEEPALIVE_TIMEOUT_MS', 20_000, 1, 2 ** 31 - 1),
+    maxConnectionAgeMs: readInteger(env, 'MAX_CONNECTION_AGE_MS', 0, 0, 2 ** 31 - 1),
+    maxConnectionAgeGraceMs: readInteger(env, 'MAX_CONNECTION_AGE_GRACE_MS', 0, 0, 2 ** 31 - 1),
+    platform: Object.freeze({
+      kService: read(env, 'K_SERVICE'),
+      kRevision: read(env, 'K_REVISION'),
+      kubernetesServiceHost: read(env, 'KUBERNETES_SERVICE_HOST'),
+    }),
+  });
+}

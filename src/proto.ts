@@ -1,0 +1,29 @@
+// Loads the .proto contracts once; every module takes its definitions from here.
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
+import type { ProtoGrpcType as HealthProto } from './generated/health.js';
+import type { ProtoGrpcType as HelloworldProto } from './generated/helloworld.js';
+
+/** proto/ sits beside src/ and dist/ alike, so one relative URL serves both. */
+export const PROTO_DIR = fileURLToPath(new URL('../proto/', import.meta.url));
+
+/** Must match the flags of `npm run gen:types`, or the generated types lie. */
+export const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [PROTO_DIR],
+};
+
+export const GREETER_SERVICE = 'helloworld.Greeter';
+
+/** The Greeter plus grpc.health.v1, so reflection describes every service the server registers. */
+export const packageDefinition = protoLoader.loadSync(['helloworld.proto', healthProtoPath], LOADER_OPTIONS);
+
+const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as HelloworldProto & HealthProto;
+export const helloworld = loaded.helloworld;
+export const health = loaded.grpc.health.v1;

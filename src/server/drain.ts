@@ -1,0 +1,59 @@
+// Graceful shutdown, in the order Cloud Run and Knative expect within their
+// 10 s SIGTERM window: health NOT_SERVING → stop accepting calls → let calls
+// in flight finish for the grace period → end the rest with UNAVAILABLE → close.
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../logger.js';
+import type { CallRegistry } from './calls.js';
+import type { Health } from './health.js';
+
+const HEALTH_WATCH = '/grpc.health.v1.Health/Watch';
+/** After aborting, how long the UNAVAILABLE statuses get to reach clients before connections are cut. */
+const FLUSH_MS = 1000;
+
+export interface DrainContext {
+  readonly server: grpc.Server;
+  readonly health: Health;
+  readonly calls: CallRegistry;
+  readonly graceMs: number;
+  readonly logger: Logger;
+}
+
+function delay(ms: number): { promise: Promise<void>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return { promise, cancel: () => clearTimeout(timer) };
+}
+
+export function shuttingDownStatus(): { code: grpc.status; details: string } {
+  return {
+    code: grpc.status.UNAVAILABLE,
+    details: 'server is shutting down; retry the call and another instance will serve it',
+  };
+}
+
+export async function drain({ server, health, calls, graceMs, logger }: DrainContext, reason: string): Promise<void> {
+  health.set('NOT_SERVING');
+  // Watchers have now been told NOT_SERVING; a Watch never finishes by itself, so end it now.
+  for (const call of [...calls.inFlight]) if (call.method === HEALTH_WATCH) call.abort(shuttingDownStatus());
+  logger.info({ reason, in_flight: calls.inFlight.size, grace_ms: graceMs }, `draining (${reason})`);
+
+  const closed = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  const grace = delay(graceMs);
+  const finishedInTime = await Promise.race([closed.then(() => true), grace.promise.then(() => false)]);
+  grace.cancel();
+  if (finishedInTime) {
+    logger.info('drained: every call in flight finished');
+    return;
+  }
+
+  const unfinished = [...calls.inFlight];
+  logger.warn(
+    { unfinished: unfinished.length, methods: [...new Set(unfinished.map((c) => c.method))] },
+    `grace period of ${graceMs} ms over: ending ${unfinished.length} calls with UNAVAILABLE`,
+  );
+  for (const call of unfinished) call.abort(shuttingDownStatus());
+  const flush = delay(FLUSH_MS);
+  await Promise.race([closed, flush.promise]);
+  flush.cancel();
+  server.forceShutdown();
+}

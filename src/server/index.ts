@@ -1,0 +1,90 @@
+// The server, built in one visible place: new Server(), addService, bindAsync.
+// main.ts, the tests and the benchmarks all start it through createServer, so
+// what is tested is what ships.
+import * as grpc from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { helloworld, packageDefinition } from '../proto.js';
+import { CallRegistry, type InFlightCall } from './calls.js';
+import { drain } from './drain.js';
+import { greeterHandlers } from './greeter.js';
+import { createHealth } from './health.js';
+import { resolveStreamingMode, type StreamingMode } from './streaming.js';
+
+export interface GreeterServer {
+  readonly grpcServer: grpc.Server;
+  readonly streaming: StreamingMode;
+  /** Binds and starts serving; resolves to the port bound (useful with port 0). */
+  listen(): Promise<number>;
+  /** Graceful shutdown: see drain.ts. Resolves when the server has stopped. */
+  drain(reason: string): Promise<void>;
+  /** Calls in flight now (for the drain, operators and tests). */
+  inFlight(): readonly InFlightCall[];
+}
+
+export interface ServerDependencies {
+  readonly logger: Logger;
+}
+
+function serverOptions(config: Config, calls: CallRegistry): grpc.ServerOptions {
+  const options: grpc.ServerOptions = {
+    'grpc.max_receive_message_length': config.maxReceiveMessageBytes,
+    'grpc.max_send_message_length': config.maxSendMessageBytes,
+    interceptors: [calls.interceptor],
+  };
+  if (config.keepaliveTimeMs > 0) {
+    options['grpc.keepalive_time_ms'] = config.keepaliveTimeMs;
+    options['grpc.keepalive_timeout_ms'] = config.keepaliveTimeoutMs;
+  }
+  if (config.maxConnectionAgeMs > 0) {
+    options['grpc.max_connection_age_ms'] = config.maxConnectionAgeMs;
+    options['grpc.max_connection_age_grace_ms'] = config.maxConnectionAgeGraceMs;
+  }
+  return options;
+}
+
+function bind(server: grpc.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) =>
+      error ? reject(error) : resolve(port),
+    ),
+  );
+}
+
+export function createServer(config: Config, { logger }: ServerDependencies): GreeterServer {
+  const streaming = resolveStreamingMode(config);
+  const calls = new CallRegistry(logger, config.project);
+  const health = createHealth();
+
+  const server = new grpc.Server(serverOptions(config, calls));
+  server.addService(helloworld.Greeter.service, greeterHandlers(streaming.enabled));
+  health.implementation.addToServer(server);
+  new ReflectionService(packageDefinition).addToServer(server);
+
+  let draining: Promise<void> | undefined;
+  return {
+    grpcServer: server,
+    streaming,
+    async listen() {
+      let port: number;
+      if (config.host !== undefined) {
+        port = await bind(server, `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`);
+      } else {
+        // Every interface: [::] is dual-stack where IPv6 exists; fall back to IPv4 alone where it does not.
+        port = await bind(server, `[::]:${config.port}`).catch(() => bind(server, `0.0.0.0:${config.port}`));
+      }
+      health.set('SERVING');
+      logger.info(
+        { port, host: config.host ?? '*', streaming: streaming.enabled, streaming_reason: streaming.reason },
+        `Greeter listening on port ${port}; streaming ${streaming.enabled ? 'on' : 'off'} (${streaming.reason})`,
+      );
+      return port;
+    },
+    drain(reason) {
+      draining ??= drain({ server, health, calls, graceMs: config.shutdownGraceMs, logger }, reason);
+      return draining;
+    },
+    inFlight: () => [...calls.inFlight],
+  };
+}
