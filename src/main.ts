@@ -22,14 +22,13 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     void server.drain(signal).then(() => {
       logger.info('stopped');
-      logger.flush();
-      process.exit(0);
+      logger.flush(() => process.exit(0));
     });
   });
 }
 
 server.listen().catch((error: unknown) => {
-  logger.fatal({ err: error, port: config.port }, `cannot listen on port ${config.port} (PORT)`);
-  logger.flush();
-  process.exit(1);
+  const where = `${config.host ?? 'every interface'} port ${config.port}`;
+  logger.fatal({ err: error, host: config.host, port: config.port }, `cannot listen on ${where} (check HOST and PORT)`);
+  logger.flush(() => process.exit(1));
 });
