@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ConfigError, DEFAULT_PORT, loadConfig } from '../src/config.js';
+import { ConfigError, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_PORT, MAX_WORKERS, loadConfig } from '../src/config.js';
 
 t.test('defaults: port 8080 on every interface, streaming auto, info logs, 8 s grace, 4 MiB messages', async (t) => {
   const config = loadConfig({});
@@ -54,5 +54,22 @@ t.test('each bad value fails with a ConfigError that names its variable', async 
       t.equal((error as ConfigError).variable, variable);
       t.match((error as Error).message, new RegExp(`^${variable}: "${value.toLowerCase()}|${value}"`));
     }
+  }
+});
+
+t.test('MAX_CONCURRENT_CALLS defaults to 1000, 0 means no limit, and a bad value names the variable', async (t) => {
+  t.equal(loadConfig({}).maxConcurrentCalls, DEFAULT_MAX_CONCURRENT_CALLS);
+  t.equal(DEFAULT_MAX_CONCURRENT_CALLS, 1000);
+  t.equal(loadConfig({ MAX_CONCURRENT_CALLS: '0' }).maxConcurrentCalls, 0);
+  t.equal(loadConfig({ MAX_CONCURRENT_CALLS: '64' }).maxConcurrentCalls, 64);
+  t.throws(() => loadConfig({ MAX_CONCURRENT_CALLS: 'lots' }), /^MAX_CONCURRENT_CALLS: "lots" is not a whole number/);
+});
+
+t.test('WORKERS defaults to 1 and takes auto or a whole number from 1 to the maximum', async (t) => {
+  t.equal(loadConfig({}).workers, 1);
+  t.equal(loadConfig({ WORKERS: 'Auto' }).workers, 'auto');
+  t.equal(loadConfig({ WORKERS: '2' }).workers, 2);
+  for (const bad of ['0', 'many', String(MAX_WORKERS + 1)]) {
+    t.throws(() => loadConfig({ WORKERS: bad }), { variable: 'WORKERS', message: `WORKERS: "${bad}" is not auto or a whole number from 1 to ${MAX_WORKERS}` }, bad);
   }
 });

@@ -1,12 +1,22 @@
-// Every call passes through this one server interceptor, which does two jobs
-// that need the same per-call record: it writes one access-log line when the
-// call ends, and it keeps the set of calls in flight so that a drain can end
-// the ones still running with UNAVAILABLE.
+// Every call passes through this one server interceptor, which does three jobs
+// that need the same per-call record: it sheds calls beyond the concurrency
+// limit with RESOURCE_EXHAUSTED, it keeps the set of calls in flight so that a
+// drain can end the ones still running with UNAVAILABLE, and it writes one
+// access-log line when the call ends.
+//
+// It runs on every call and every message, so it is built to cost little: one
+// object per call (TrackedCall is at once the call the handler talks to and the
+// listener the transport talks to), no closure per call or per message, and
+// nothing built for the access log unless its level is on.
 import * as grpc from '@grpc/grpc-js';
 import type { Level } from 'pino';
 import { traceFields, type Logger } from '../logger.js';
 
 type InterceptingServerListener = Parameters<grpc.ServerInterceptingCall['start']>[0];
+type PartialStatus = Parameters<grpc.ServerInterceptingCall['sendStatus']>[0];
+
+/** Health probes are never shed, so a busy instance is not also reported unhealthy and killed. */
+const EXEMPT_PREFIX = '/grpc.health.v1.Health/';
 
 /** A call in flight, as the drain and the tests see it. */
 export interface InFlightCall {
@@ -37,105 +47,149 @@ function levelFor(code: grpc.status): Level {
   }
 }
 
-class CallRecord implements InFlightCall {
+/** The status a call gets when the server already runs `limit` calls. */
+export function overloadedStatus(limit: number): PartialStatus {
+  return {
+    code: grpc.status.RESOURCE_EXHAUSTED,
+    details:
+      `server is at its limit of ${limit} concurrent calls (MAX_CONCURRENT_CALLS); ` +
+      'retry with backoff, or add instances',
+    metadata: null,
+  };
+}
+
+/** How a call was let in: counted against the limit, exempt from it, or refused. */
+type Admission = 'counted' | 'exempt' | 'shed';
+
+class TrackedCall extends grpc.ServerInterceptingCall implements InFlightCall, InterceptingServerListener {
   messagesIn = 0;
   messagesOut = 0;
   metadata: grpc.Metadata | undefined;
-  handlerListener: InterceptingServerListener | undefined;
-  call: grpc.ServerInterceptingCall | undefined;
   ended = false;
   readonly started = performance.now();
+  private handler: InterceptingServerListener | undefined;
+  private handlerCancelled = false;
 
   constructor(
     readonly method: string,
     private readonly next: grpc.ServerInterceptingCallInterface,
     private readonly registry: CallRegistry,
-  ) {}
+    readonly admission: Admission,
+  ) {
+    super(next);
+  }
+
+  // The handler's side: what it sends goes straight to the transport, counted.
+  override start(listener: InterceptingServerListener): void {
+    this.handler = listener;
+    this.next.start(this);
+  }
+
+  override sendMetadata(metadata: grpc.Metadata): void {
+    this.next.sendMetadata(metadata);
+  }
+
+  override sendMessage(message: unknown, callback: () => void): void {
+    // After abort() the handler has been told to stop; anything it still writes is dropped.
+    if (this.ended) return;
+    this.messagesOut += 1;
+    this.next.sendMessage(message, callback);
+  }
+
+  override sendStatus(status: PartialStatus): void {
+    this.finish(status.code, status.details);
+    this.next.sendStatus(status);
+  }
+
+  // The transport's side: what arrives goes straight to the handler, counted.
+  onReceiveMetadata(metadata: grpc.Metadata): void {
+    if (this.admission === 'shed') return this.sendStatus(this.registry.overloaded);
+    this.metadata = metadata;
+    this.handler!.onReceiveMetadata(metadata);
+  }
+
+  onReceiveMessage(message: unknown): void {
+    this.messagesIn += 1;
+    this.handler!.onReceiveMessage(message);
+  }
+
+  onReceiveHalfClose(): void {
+    this.handler!.onReceiveHalfClose();
+  }
+
+  onCancel(): void {
+    this.finish(this.cancelledCode(), undefined);
+    this.cancelHandler();
+  }
 
   abort(status: { code: grpc.status; details: string }): void {
     if (this.ended) return;
-    this.call?.sendStatus(status);
-    this.handlerListener?.onCancel();
+    this.sendStatus(status);
+    // Tell the handler now: the transport's own cancel waits until the client has read what was written.
+    this.cancelHandler();
   }
 
-  finish(code: grpc.status, details: string | undefined): void {
+  private cancelHandler(): void {
+    if (this.handlerCancelled) return;
+    this.handlerCancelled = true;
+    this.handler?.onCancel();
+  }
+
+  private finish(code: grpc.status, details: string | undefined): void {
     if (this.ended) return;
     this.ended = true;
-    this.registry.inFlight.delete(this);
-    this.registry.log(this, code, details, this.next);
+    this.registry.release(this);
+    this.registry.log(this, code, details);
   }
 
   /** A call the server ended itself (deadline) is reported to us only as a cancel. */
-  cancelledCode(): grpc.status {
+  private cancelledCode(): grpc.status {
     const deadline = this.next.getDeadline();
     const passed = deadline instanceof Date ? deadline.getTime() <= Date.now() : deadline <= Date.now();
     return passed ? grpc.status.DEADLINE_EXCEEDED : grpc.status.CANCELLED;
   }
 }
 
-/** Remembers the handler's listener, so that abort() can tell the handler its call is over. */
-class AbortableCall extends grpc.ServerInterceptingCall {
-  constructor(
-    next: grpc.ServerInterceptingCallInterface,
-    responder: grpc.Responder,
-    private readonly record: CallRecord,
-  ) {
-    super(next, responder);
-  }
-
-  override start(listener: InterceptingServerListener): void {
-    this.record.handlerListener = listener;
-    super.start(listener);
-  }
-}
-
 export class CallRegistry {
-  readonly inFlight = new Set<CallRecord>();
+  readonly inFlight = new Set<TrackedCall>();
+  /** The shed status, built once: under overload it is sent for every refused call. */
+  readonly overloaded: PartialStatus;
+  /** Calls in flight that count against the limit (all but health checks). */
+  private counted = 0;
 
+  /** `maxConcurrentCalls` 0 means no limit. */
   constructor(
     private readonly logger: Logger,
     private readonly project: string | undefined,
-  ) {}
+    private readonly maxConcurrentCalls: number,
+  ) {
+    this.overloaded = overloadedStatus(maxConcurrentCalls);
+  }
 
   readonly interceptor: grpc.ServerInterceptor = (methodDescriptor, next) => {
-    const record = new CallRecord(methodDescriptor.path, next, this);
-    this.inFlight.add(record);
-    const responder: grpc.Responder = {
-      start: (proceed) =>
-        proceed({
-          onReceiveMetadata: (metadata, forward) => {
-            record.metadata = metadata;
-            forward(metadata);
-          },
-          onReceiveMessage: (message, forward) => {
-            record.messagesIn += 1;
-            forward(message);
-          },
-          onCancel: () => record.finish(record.cancelledCode(), undefined),
-        }),
-      // After abort() the handler has been told to stop; anything it still writes is dropped.
-      sendMessage: (message, forward) => {
-        if (record.ended) return;
-        record.messagesOut += 1;
-        forward(message);
-      },
-      sendStatus: (status, forward) => {
-        record.finish(status.code, status.details);
-        forward(status);
-      },
-    };
-    record.call = new AbortableCall(next, responder, record);
-    return record.call;
+    const method = methodDescriptor.path;
+    let admission: Admission = 'counted';
+    if (method.startsWith(EXEMPT_PREFIX)) admission = 'exempt';
+    else if (this.maxConcurrentCalls > 0 && this.counted >= this.maxConcurrentCalls) admission = 'shed';
+    const call = new TrackedCall(method, next, this, admission);
+    if (admission === 'counted') this.counted += 1;
+    if (admission !== 'shed') this.inFlight.add(call);
+    return call;
   };
 
-  log(record: CallRecord, code: grpc.status, details: string | undefined, call: grpc.ServerInterceptingCallInterface): void {
+  release(call: TrackedCall): void {
+    if (call.admission === 'counted') this.counted -= 1;
+    this.inFlight.delete(call);
+  }
+
+  log(call: TrackedCall, code: grpc.status, details: string | undefined): void {
     const level = levelFor(code);
     if (!this.logger.isLevelEnabled(level)) return;
-    const durationMs = Math.round((performance.now() - record.started) * 1000) / 1000;
+    const durationMs = Math.round((performance.now() - call.started) * 1000) / 1000;
     const codeName = grpc.status[code];
-    const metadata = record.metadata;
+    const metadata = call.metadata;
     const trace =
-      metadata === undefined
+      metadata === undefined || this.project === undefined
         ? undefined
         : traceFields(
             this.project,
@@ -144,16 +198,16 @@ export class CallRegistry {
           );
     this.logger[level](
       {
-        method: record.method,
+        method: call.method,
         code: codeName,
         details: code === grpc.status.OK ? undefined : details,
         duration_ms: durationMs,
-        messages_in: record.messagesIn,
-        messages_out: record.messagesOut,
+        messages_in: call.messagesIn,
+        messages_out: call.messagesOut,
         peer: call.getPeer(),
         ...trace,
       },
-      `${record.method} ${codeName} ${durationMs}ms`,
+      `${call.method} ${codeName} ${durationMs}ms`,
     );
   }
 }

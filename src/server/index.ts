@@ -54,7 +54,7 @@ function bind(server: grpc.Server, address: string): Promise<number> {
 
 export function createServer(config: Config, { logger }: ServerDependencies): GreeterServer {
   const streaming = resolveStreamingMode(config);
-  const calls = new CallRegistry(logger, config.project);
+  const calls = new CallRegistry(logger, config.project, config.maxConcurrentCalls);
   const health = createHealth();
 
   const server = new grpc.Server(serverOptions(config, calls));
