@@ -29,6 +29,14 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
   );
 }
 
+/** Writes of at most PIPE_BUF bytes reach a pipe whole, so lines from processes sharing stdout never interleave. */
+const PIPE_BUF = 4096;
+
+/** stdout for a process that shares it with others (cluster workers): each write is whole lines, at most PIPE_BUF. */
+export function sharedStdout(): DestinationStream {
+  return pino.destination({ dest: 1, sync: false, maxWrite: PIPE_BUF });
+}
+
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
 const CLOUD_TRACE_CONTEXT = /^([\da-f]{32})(?:\/(\d+))?(?:;o=([01]))?/i;
 

@@ -1,0 +1,90 @@
+// WORKERS > 1: one primary process forks that many server processes, which
+// share the port through node:cluster (the primary accepts connections and
+// hands them out round-robin, one connection at a time). The primary serves no
+// calls; it keeps the count up and turns a SIGTERM into a drain of every worker.
+import cluster, { type Worker } from 'node:cluster';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+
+const CGROUP_CPU_MAX = '/sys/fs/cgroup/cpu.max';
+
+/**
+ * CPUs this process may use: the CPUs it can run on, capped by a cgroup v2 CPU quota (a Kubernetes CPU
+ * limit), which availableParallelism() does not see. A quota of 1.5 CPUs counts as 2.
+ */
+export function usableCpus(cpuMaxFile: string = CGROUP_CPU_MAX): number {
+  const cpus = availableParallelism();
+  let quota: string | undefined;
+  let period: string | undefined;
+  try {
+    [quota, period] = readFileSync(cpuMaxFile, 'utf8').trim().split(/\s+/);
+  } catch {
+    return cpus; // no cgroup v2 CPU controller here
+  }
+  if (quota === undefined || quota === 'max' || !(Number(period) > 0) || !(Number(quota) > 0)) return cpus;
+  return Math.max(1, Math.min(cpus, Math.ceil(Number(quota) / Number(period))));
+}
+
+export function resolveWorkerCount(workers: Config['workers'], cpus: () => number = usableCpus): number {
+  return workers === 'auto' ? cpus() : workers;
+}
+
+/**
+ * Runs the primary: forks `count` workers (each runs the same entry point and serves), replaces a worker
+ * that dies unexpectedly, and on SIGTERM or SIGINT forwards SIGTERM to every worker and exits once all have
+ * drained: 0 when each exited 0. A worker that dies before it ever listened is a start-up failure (port
+ * taken, say): replacing it would loop, so the primary stops the rest and exits 1.
+ */
+export function runPrimary(count: number, logger: Logger): void {
+  let draining = false;
+  let failed = false;
+  const listened = new WeakSet<Worker>();
+  // Our own count: cluster.workers still lists a dead worker until its IPC channel has closed too.
+  const live = new Set<Worker>();
+  const fork = (): Worker => {
+    const worker = cluster.fork();
+    live.add(worker);
+    return worker;
+  };
+
+  const stopAll = (reason: string): void => {
+    draining = true;
+    logger.info({ reason, workers: live.size }, `draining every worker (${reason})`);
+    for (const worker of live) worker.process.kill('SIGTERM');
+  };
+
+  cluster.on('listening', (worker) => listened.add(worker));
+  cluster.on('exit', (worker, code, signal) => {
+    live.delete(worker);
+    const how = signal ?? `code ${code}`;
+    const remaining = live.size;
+    if (draining) {
+      if (code !== 0) failed = true;
+      logger.info({ worker: worker.id, pid: worker.process.pid, code, signal, remaining }, `worker ${worker.id} stopped (${how})`);
+    } else if (!listened.has(worker)) {
+      failed = true;
+      logger.error({ worker: worker.id, pid: worker.process.pid, code, signal }, `worker ${worker.id} exited (${how}) before it listened; stopping`);
+      stopAll('a worker could not start');
+    } else {
+      const replacement = fork();
+      logger.error(
+        { worker: worker.id, pid: worker.process.pid, code, signal, replacement: replacement.id },
+        `worker ${worker.id} died unexpectedly (${how}); started worker ${replacement.id} in its place`,
+      );
+    }
+    if (draining && remaining === 0) {
+      logger.info('stopped');
+      logger.flush(() => process.exit(failed ? 1 : 0));
+    }
+  });
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (!draining) stopAll(signal);
+    });
+  }
+  logger.info({ workers: count }, `starting ${count} server processes on one port`);
+  for (let i = 0; i < count; i += 1) fork();
+}
