@@ -11,6 +11,7 @@ import { drain } from './drain.js';
 import { greeterHandlers } from './greeter.js';
 import { createHealth } from './health.js';
 import { resolveStreamingMode, type StreamingMode } from './streaming.js';
+import { grpcJsXds } from '../xds.js';
 
 export interface GreeterServer {
   readonly grpcServer: grpc.Server;
@@ -57,7 +58,10 @@ export function createServer(config: Config, { logger }: ServerDependencies): Gr
   const calls = new CallRegistry(logger, config.project);
   const health = createHealth();
 
-  const server = new grpc.Server(serverOptions(config, calls));
+  // XdsServer is a grpc.Server whose ports serve only once the control plane has sent their Listener.
+  // Its own drain grace (10 min) outlasts SHUTDOWN_GRACE_MS, so drain.ts still decides when calls end.
+  const options = serverOptions(config, calls);
+  const server = config.xdsServer ? new (grpcJsXds().XdsServer)(options) : new grpc.Server(options);
   server.addService(helloworld.Greeter.service, greeterHandlers(streaming.enabled));
   health.implementation.addToServer(server);
   new ReflectionService(packageDefinition).addToServer(server);
@@ -67,6 +71,7 @@ export function createServer(config: Config, { logger }: ServerDependencies): Gr
     grpcServer: server,
     streaming,
     async listen() {
+      if (config.xdsServer) logger.info({ port: config.port }, 'waiting for the xDS control plane to send this port\'s Listener');
       let port: number;
       if (config.host !== undefined) {
         port = await bind(server, `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`);
