@@ -6,12 +6,12 @@ import { ReflectionService } from '@grpc/reflection';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { helloworld, packageDefinition } from '../proto.js';
+import { grpcJsXds } from '../xds.js';
 import { CallRegistry, type InFlightCall } from './calls.js';
 import { drain } from './drain.js';
 import { greeterHandlers } from './greeter.js';
 import { createHealth } from './health.js';
 import { resolveStreamingMode, type StreamingMode } from './streaming.js';
-import { grpcJsXds } from '../xds.js';
 
 export interface GreeterServer {
   readonly grpcServer: grpc.Server;
@@ -71,7 +71,7 @@ export function createServer(config: Config, { logger }: ServerDependencies): Gr
     grpcServer: server,
     streaming,
     async listen() {
-      if (config.xdsServer) logger.info({ port: config.port }, 'waiting for the xDS control plane to send this port\'s Listener');
+      if (config.xdsServer) logger.info({ port: config.port }, `waiting for the xDS control plane to send the Listener for port ${config.port}`);
       let port: number;
       if (config.host !== undefined) {
         port = await bind(server, `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`);

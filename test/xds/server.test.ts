@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { health } from '../../src/proto.js';
-import { accessLine, startServer } from '../helpers/server.js';
+import { accessLine, eventually, startServer } from '../helpers/server.js';
 import { ControlPlane, serverListener, TYPE_URL } from './control-plane.js';
 
 // @grpc/grpc-js-xds reads its bootstrap once per process from the environment,
@@ -54,17 +54,26 @@ t.test('with XDS_SERVER=on the server serves once the control plane sends its Li
   t.same(plane.nacks, []);
 });
 
-t.test('drain stops an xDS server as it stops the plain one', async (t) => {
+t.test('drain lets a call in flight on an xDS server finish, then stops serving', async (t) => {
   const port = await freePort();
   plane.set(TYPE_URL.listener, serverListener('127.0.0.1', port));
-  const { server, client, logs } = await startServer(t, XDS_ENV, { port });
-  const greeter = client();
-  await new Promise<void>((resolve, reject) => greeter.SayHello({ name: 'before' }, (error) => (error ? reject(error) : resolve())));
+  const { server, client, logs } = await startServer(t, { ...XDS_ENV, STREAMING: 'on' }, { port });
+
+  const stream = client().LotsOfReplies({ name: 'mesh', count: 5, interval_ms: 100 });
+  let replies = 0;
+  const ended = new Promise<grpc.StatusObject>((resolve) => {
+    stream.on('data', () => (replies += 1));
+    stream.on('error', () => undefined);
+    stream.on('status', resolve);
+  });
+  await eventually(() => replies > 0, 5000, 'the first reply');
 
   await server.drain('test');
+  t.equal((await ended).code, grpc.status.OK);
+  t.equal(replies, 5, 'every reply of the call in flight arrived');
   t.ok(logs.some((l) => l.message === 'drained: every call in flight finished'));
   const error = await new Promise<grpc.ServiceError>((resolve) =>
     client().SayHello({ name: 'after' }, { deadline: Date.now() + 5000 }, (error) => resolve(error!)),
   );
-  t.equal(error.code, grpc.status.UNAVAILABLE);
+  t.equal(error.code, grpc.status.UNAVAILABLE, 'a new call finds no server');
 });
