@@ -24,6 +24,8 @@ export interface Config {
   /** 0 means connections live for ever; set it so long-lived HTTP/2 connections re-balance across pods. */
   readonly maxConnectionAgeMs: number;
   readonly maxConnectionAgeGraceMs: number;
+  /** Serve through @grpc/grpc-js-xds's XdsServer, which takes its Listener from the xDS control plane. */
+  readonly xdsServer: boolean;
   /** What the platform tells us about where we run, for the streaming decision and logs. */
   readonly platform: {
     readonly kService: string | undefined;
@@ -47,6 +49,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 const STREAMING_SETTINGS: readonly StreamingSetting[] = ['auto', 'on', 'off'];
+const ON_OFF = ['on', 'off'] as const;
 
 export const DEFAULT_PORT = 8080;
 const MiB = 1024 * 1024;
@@ -76,6 +79,27 @@ export function readChoice<T extends string>(env: Env, name: string, choices: re
   return choice;
 }
 
+/**
+ * The variable that gives gRPC its xDS bootstrap (`GRPC_XDS_BOOTSTRAP`, a file, wins over
+ * `GRPC_XDS_BOOTSTRAP_CONFIG`, the JSON itself, as in gRPC), or undefined when neither is set.
+ * Only whether one is set is read here: @grpc/grpc-js-xds reads and validates the bootstrap
+ * itself, by design, so there is one parser of it and the meaning is gRPC's everywhere.
+ */
+export function xdsBootstrapVariable(env: Env = process.env): string | undefined {
+  return ['GRPC_XDS_BOOTSTRAP', 'GRPC_XDS_BOOTSTRAP_CONFIG'].find((name) => read(env, name) !== undefined);
+}
+
+export const XDS_BOOTSTRAP_HINT =
+  'set GRPC_XDS_BOOTSTRAP to the path of an xDS bootstrap JSON file, or GRPC_XDS_BOOTSTRAP_CONFIG to the JSON itself';
+
+function readXdsServer(env: Env): boolean {
+  const on = readChoice(env, 'XDS_SERVER', ON_OFF, 'off') === 'on';
+  if (on && xdsBootstrapVariable(env) === undefined) {
+    throw new ConfigError('XDS_SERVER', `"on" needs an xDS bootstrap: ${XDS_BOOTSTRAP_HINT}`);
+  }
+  return on;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   return Object.freeze({
     host: read(env, 'HOST'),
@@ -90,6 +114,7 @@ export function loadConfig(env: Env = process.env): Config {
     keepaliveTimeoutMs: readInteger(env, 'KEEPALIVE_TIMEOUT_MS', 20_000, 1, 2 ** 31 - 1),
     maxConnectionAgeMs: readInteger(env, 'MAX_CONNECTION_AGE_MS', 0, 0, 2 ** 31 - 1),
     maxConnectionAgeGraceMs: readInteger(env, 'MAX_CONNECTION_AGE_GRACE_MS', 0, 0, 2 ** 31 - 1),
+    xdsServer: readXdsServer(env),
     platform: Object.freeze({
       kService: read(env, 'K_SERVICE'),
       kRevision: read(env, 'K_REVISION'),
