@@ -28,6 +28,8 @@ export interface Config {
   readonly maxConcurrentCalls: number;
   /** Server processes sharing the port: a number, or `auto` for one per CPU the process may use. */
   readonly workers: number | 'auto';
+  /** Serve through @grpc/grpc-js-xds's XdsServer, which takes its Listener from the xDS control plane. */
+  readonly xdsServer: boolean;
   /** What the platform tells us about where we run, for the streaming decision and logs. */
   readonly platform: {
     readonly kService: string | undefined;
@@ -51,6 +53,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 const STREAMING_SETTINGS: readonly StreamingSetting[] = ['auto', 'on', 'off'];
+const ON_OFF = ['on', 'off'] as const;
 
 export const DEFAULT_PORT = 8080;
 /**
@@ -96,6 +99,27 @@ function readWorkers(env: Env): number | 'auto' {
   return raw === undefined ? 1 : Number(raw);
 }
 
+/**
+ * The variable that gives gRPC its xDS bootstrap (`GRPC_XDS_BOOTSTRAP`, a file, wins over
+ * `GRPC_XDS_BOOTSTRAP_CONFIG`, the JSON itself, as in gRPC), or undefined when neither is set.
+ * Only whether one is set is read here: @grpc/grpc-js-xds reads and validates the bootstrap
+ * itself, by design, so there is one parser of it and the meaning is gRPC's everywhere.
+ */
+export function xdsBootstrapVariable(env: Env = process.env): string | undefined {
+  return ['GRPC_XDS_BOOTSTRAP', 'GRPC_XDS_BOOTSTRAP_CONFIG'].find((name) => read(env, name) !== undefined);
+}
+
+export const XDS_BOOTSTRAP_HINT =
+  'set GRPC_XDS_BOOTSTRAP to the path of an xDS bootstrap JSON file, or GRPC_XDS_BOOTSTRAP_CONFIG to the JSON itself';
+
+function readXdsServer(env: Env): boolean {
+  const on = readChoice(env, 'XDS_SERVER', ON_OFF, 'off') === 'on';
+  if (on && xdsBootstrapVariable(env) === undefined) {
+    throw new ConfigError('XDS_SERVER', `"on" needs an xDS bootstrap: ${XDS_BOOTSTRAP_HINT}`);
+  }
+  return on;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   return Object.freeze({
     host: read(env, 'HOST'),
@@ -112,6 +136,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxConnectionAgeGraceMs: readInteger(env, 'MAX_CONNECTION_AGE_GRACE_MS', 0, 0, 2 ** 31 - 1),
     maxConcurrentCalls: readInteger(env, 'MAX_CONCURRENT_CALLS', DEFAULT_MAX_CONCURRENT_CALLS, 0, 1_000_000),
     workers: readWorkers(env),
+    xdsServer: readXdsServer(env),
     platform: Object.freeze({
       kService: read(env, 'K_SERVICE'),
       kRevision: read(env, 'K_REVISION'),

@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { GreeterClient } from '../generated/helloworld/Greeter.js';
 import type { HealthClient } from '../generated/grpc/health/v1/Health.js';
 import { health, helloworld } from '../proto.js';
+import { registerXdsResolverFor } from './xds.js';
 
 export const TLS_PORT = 443;
 export const DEFAULT_DEADLINE_MS = 30_000;
@@ -42,6 +43,7 @@ export function resolveTarget(target: string, insecure: boolean): string {
 }
 
 export function connect(target: string, options: ConnectOptions = {}): Connection {
+  registerXdsResolverFor(target);
   const insecure = options.insecure ?? false;
   const channelOptions: grpc.ChannelOptions = { ...options.channelOptions };
   if (options.authority !== undefined) {

@@ -6,6 +6,7 @@ import { ReflectionService } from '@grpc/reflection';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { helloworld, packageDefinition } from '../proto.js';
+import { grpcJsXds } from '../xds.js';
 import { CallRegistry, type InFlightCall } from './calls.js';
 import { drain } from './drain.js';
 import { greeterHandlers } from './greeter.js';
@@ -57,7 +58,10 @@ export function createServer(config: Config, { logger }: ServerDependencies): Gr
   const calls = new CallRegistry(logger, config.project, config.maxConcurrentCalls);
   const health = createHealth();
 
-  const server = new grpc.Server(serverOptions(config, calls));
+  // XdsServer is a grpc.Server whose ports serve only once the control plane has sent their Listener.
+  // Its own drain grace (10 min) outlasts SHUTDOWN_GRACE_MS, so drain.ts still decides when calls end.
+  const options = serverOptions(config, calls);
+  const server = config.xdsServer ? new (grpcJsXds().XdsServer)(options) : new grpc.Server(options);
   server.addService(helloworld.Greeter.service, greeterHandlers(streaming.enabled));
   health.implementation.addToServer(server);
   new ReflectionService(packageDefinition).addToServer(server);
@@ -67,6 +71,7 @@ export function createServer(config: Config, { logger }: ServerDependencies): Gr
     grpcServer: server,
     streaming,
     async listen() {
+      if (config.xdsServer) logger.info({ port: config.port }, `waiting for the xDS control plane to send the Listener for port ${config.port}`);
       let port: number;
       if (config.host !== undefined) {
         port = await bind(server, `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`);

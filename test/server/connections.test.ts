@@ -5,7 +5,7 @@ import { helloworld } from '../../src/proto.js';
 import { sayHello } from '../helpers/calls.js';
 import { startServer } from '../helpers/server.js';
 
-function nextState(channel: grpc.Channel, from: grpc.connectivityState, timeoutMs: number): Promise<grpc.connectivityState> {
+function nextState(channel: ReturnType<grpc.Client['getChannel']>, from: grpc.connectivityState, timeoutMs: number): Promise<grpc.connectivityState> {
   return new Promise((resolve, reject) =>
     channel.watchConnectivityState(from, Date.now() + timeoutMs, (error) =>
       error ? reject(error) : resolve(channel.getConnectivityState(false)),
@@ -33,12 +33,12 @@ t.test('server keepalive settings leave calls working', async (t) => {
   }
 });
 
-t.test('an IPv6 HOST such as ::1 is listened on and served', async (t) => {
-  const ipv6 = await new Promise<boolean>((resolve) => {
-    const probe = createServer().once('error', () => resolve(false));
-    probe.listen(0, '::1', () => probe.close(() => resolve(true)));
-  });
-  if (!ipv6) return t.skip('this machine has no IPv6 loopback');
+const ipv6 = await new Promise<boolean>((resolve) => {
+  const probe = createServer().once('error', () => resolve(false));
+  probe.listen(0, '::1', () => probe.close(() => resolve(true)));
+});
+
+t.test('an IPv6 HOST such as ::1 is listened on and served', { skip: ipv6 ? false : 'this machine has no IPv6 loopback' }, async (t) => {
   const { port } = await startServer(t, {}, { host: '::1' });
   const greeter = new helloworld.Greeter(`[::1]:${port}`, grpc.credentials.createInsecure());
   t.teardown(() => greeter.close());

@@ -1,0 +1,140 @@
+// A stand-in for the image, where no Docker engine exists: pack the package as npm would publish
+// it, install the tarball with production dependencies only (as the Dockerfile's runtime stage
+// does), start it with the start script, and call SayHello. A runtime import of something in
+// devDependencies, or a file missing from package.json "files", fails here.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
+import t, { type Test } from 'tap';
+import { helloworld } from '../../src/proto.js';
+import { REPO_ROOT } from '../helpers/manifests.js';
+
+const run = promisify(execFile);
+const packageJson = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  scripts: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+
+/** Top-level packages the lockfile marks dev-only (a devDependency that a runtime dependency also needs is not). */
+function devOnlyPackages(): string[] {
+  const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { dev?: boolean }>;
+  };
+  return Object.keys(packageJson.devDependencies).filter((name) => lock.packages[`node_modules/${name}`]?.dev === true);
+}
+
+/** The outer `npm test` exports npm_* settings and tap exports NODE_OPTIONS loaders; neither belongs in the child. */
+function cleanEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const inherited = Object.entries(process.env).filter(([name]) => !/^(npm_|NODE_OPTIONS$|TAP)/i.test(name));
+  return { ...Object.fromEntries(inherited), ...extra };
+}
+
+async function temporaryDirectory(t: Test, prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A port that was free a moment ago on 127.0.0.1 (the server's PORT cannot be 0). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves with the first stdout line matching `pattern`; rejects if the process exits first or time runs out. */
+function firstLine(child: ChildProcess, pattern: RegExp, timeoutMs: number, stderr: () => string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; stderr: ${stderr()}`)), timeoutMs);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const line = buffered.split('\n').find((l) => pattern.test(l));
+      if (line !== undefined) {
+        clearTimeout(timer);
+        resolve(line);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with code ${code} before listening; stderr: ${stderr()}`));
+    });
+  });
+}
+
+function exited(child: ChildProcess, timeoutMs: number): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    const timer = setTimeout(() => reject(new Error(`server still running ${timeoutMs} ms after SIGTERM`)), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
+t.test('the packed package, installed without devDependencies, serves SayHello', async (t) => {
+  // npm pack runs `prepare` (the build), so dist/ is fresh from src/.
+  const packDir = await temporaryDirectory(t, 'cloudrun-grpc-pack-');
+  const { stdout: packed } = await run('npm', ['pack', '--json', '--pack-destination', packDir], {
+    cwd: REPO_ROOT,
+    env: cleanEnvironment(),
+    timeout: 60_000,
+    maxBuffer: 8 * 1024 * 1024,
+  });
+  const tarball = join(packDir, (JSON.parse(packed) as { filename: string }[])[0]!.filename);
+
+  // --offline: from the npm cache `npm ci` filled, never the network. --ignore-scripts as in the Dockerfile.
+  const installDir = await temporaryDirectory(t, 'cloudrun-grpc-install-');
+  await writeFile(join(installDir, 'package.json'), JSON.stringify({ private: true }));
+  await run('npm', ['install', tarball, '--omit=dev', '--ignore-scripts', '--offline', '--no-audit', '--no-fund'], {
+    cwd: installDir,
+    env: cleanEnvironment(),
+    timeout: 60_000,
+  }).catch((error: Error & { stderr?: string }) => {
+    throw new Error(`offline npm install failed (run \`npm ci\` first to fill the npm cache): ${error.stderr ?? error.message}`);
+  });
+  const installed = join(installDir, 'node_modules', packageJson.name);
+  const installedDevOnly = devOnlyPackages().filter((dev) => existsSync(join(installDir, 'node_modules', dev)));
+  t.same(installedDevOnly, [], 'no dev-only package was installed');
+
+  const port = await freePort();
+  const [command, ...args] = packageJson.scripts.start!.split(' ');
+  t.equal(command, 'node', 'the start script runs node directly');
+  let stderr = '';
+  const server = spawn(process.execPath, args, {
+    cwd: installed,
+    env: cleanEnvironment({ PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  server.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  t.teardown(() => {
+    if (server.exitCode === null) server.kill('SIGKILL');
+  });
+
+  const listening = JSON.parse(await firstLine(server, /Greeter listening/, 15_000, () => stderr)) as { port: number };
+  t.equal(listening.port, port, 'listens on PORT');
+
+  const client = new helloworld.Greeter(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  t.teardown(() => client.close());
+  const reply = await new Promise<{ message: string }>((resolve, reject) =>
+    client.SayHello({ name: 'Ada' }, { deadline: Date.now() + 10_000 }, (error, response) =>
+      error ? reject(error) : resolve(response!),
+    ),
+  );
+  t.match(reply.message, /Ada/, 'SayHello answers');
+
+  server.kill('SIGTERM');
+  t.equal(await exited(server, 15_000), 0, 'SIGTERM drains and exits 0');
+});
