@@ -1,0 +1,10 @@
+import * as grpc from '@grpc/grpc-js';
+import { BAD_INPUTS } from '../test/helpers/bad-input.js';
+import { createLogger } from '../src/logger.js';
+import { loadConfig } from '../src/config.js';
+import { createServer } from '../src/server/index.js';
+const server = createServer({ ...loadConfig({ LOG_LEVEL: 'silent' }), host: '127.0.0.1', port: 0 }, { logger: createLogger('silent') });
+const port = await server.listen();
+for (const b of BAD_INPUTS) console.log(b.name, '→', JSON.stringify(await b.send(`127.0.0.1:${port}`)));
+server.grpcServer.forceShutdown();
+void grpc;
