@@ -263,7 +263,7 @@ export async function specialStatusMessage(target: InteropTarget): Promise<void>
 }
 
 function expectEchoedMetadata(what: string, outcome: Outcome): void {
-  const initial = outcome.headers?.get(ECHO_INITIAL_KEY) ?? [];
+  const initial = outcome.headers.get(ECHO_INITIAL_KEY);
   check(initial.length === 1 && initial[0] === ECHO_INITIAL_VALUE, `${what}: initial metadata ${ECHO_INITIAL_KEY} is ${JSON.stringify(initial)}, expected ["${ECHO_INITIAL_VALUE}"]`);
   const trailing = outcome.status.metadata.get(ECHO_TRAILING_KEY);
   check(

@@ -3,8 +3,8 @@
 import * as grpc from '@grpc/grpc-js';
 
 export interface Outcome {
-  /** Initial metadata from the server; undefined when the call ended without any. */
-  headers: grpc.Metadata | undefined;
+  /** Initial metadata from the server (empty when the call ended without any). */
+  headers: grpc.Metadata;
   status: grpc.StatusObject;
 }
 
@@ -17,11 +17,9 @@ export interface StreamOutcome<T> extends Outcome {
 }
 
 function outcomeOf(call: NodeJS.EventEmitter): Promise<Outcome> {
-  const outcome: Partial<Outcome> = {};
-  call.on('metadata', (headers: grpc.Metadata) => (outcome.headers = headers));
-  return new Promise((resolve) =>
-    call.on('status', (status: grpc.StatusObject) => resolve({ headers: outcome.headers, status })),
-  );
+  let headers = new grpc.Metadata();
+  call.on('metadata', (received: grpc.Metadata) => (headers = received));
+  return new Promise((resolve) => call.on('status', (status: grpc.StatusObject) => resolve({ headers, status })));
 }
 
 /**

@@ -38,28 +38,20 @@ export class ResponseStream {
     call.once('cancelled', this.stop);
   }
 
-  /** True once the call is ended, failed or cancelled: nothing more will be sent. */
-  get ended(): boolean {
-    return this.finished;
-  }
-
   /** Queues one response per entry of `parameters`. */
   send(parameters: readonly ResponseParameters__Output[]): void {
-    if (this.finished) return;
     this.pending.push(...parameters);
     if (this.timer === undefined && !this.blocked) this.pump();
   }
 
   /** Ends the call with OK and `trailers` once every queued response has been sent. */
   end(trailers: grpc.Metadata): void {
-    if (this.finished) return;
     this.trailers = trailers;
     if (this.timer === undefined && !this.blocked) this.pump();
   }
 
   /** Ends the call now with `status`; queued responses are dropped. */
   fail(status: grpc.StatusObject): void {
-    if (this.finished) return;
     this.stop();
     this.call.emit('error', status);
   }

@@ -99,20 +99,17 @@ export function streamingInputCall(
   const trailers = echoedTrailers(call);
   let received = 0;
   let aggregatedSize = 0;
-  let failed = false;
-  call.on('data', (request: StreamingInputCallRequest__Output) => {
-    if (failed) return;
+  const onData = (request: StreamingInputCallRequest__Output): void => {
     received += 1;
     const problem = checkStreamingInputRequest(request);
     if (problem) {
-      failed = true;
+      call.off('data', onData).off('end', onEnd);
       return callback(failure(problem, trailers, received));
     }
     aggregatedSize += request.payload?.body.length ?? 0;
-  });
-  call.on('end', () => {
-    if (!failed) callback(null, { aggregated_payload_size: aggregatedSize }, trailers);
-  });
+  };
+  const onEnd = (): void => callback(null, { aggregated_payload_size: aggregatedSize }, trailers);
+  call.on('data', onData).on('end', onEnd);
 }
 
 /** Answers each request as it arrives; ends with OK once the client half-closes and every response is sent. */
@@ -123,15 +120,17 @@ export function fullDuplexCall(
   const trailers = echoedTrailers(call);
   const responses = new ResponseStream(call, call);
   let received = 0;
-  call.on('data', (request: StreamingOutputCallRequest__Output) => {
-    if (responses.ended) return;
+  const onData = (request: StreamingOutputCallRequest__Output): void => {
     received += 1;
     const problem = checkStreamingOutputRequest(request);
-    if (problem) return responses.fail(failure(problem, trailers, received));
-    const status = requestedStatus(request.response_status, trailers);
-    if (status) return responses.fail(status);
+    const status = problem ? failure(problem, trailers, received) : requestedStatus(request.response_status, trailers);
+    if (status) {
+      call.off('data', onData);
+      return responses.fail(status);
+    }
     responses.send(request.response_parameters);
-  });
+  };
+  call.on('data', onData);
   call.on('end', () => responses.end(trailers));
 }
 
@@ -143,14 +142,16 @@ export function halfDuplexCall(
   const trailers = echoedTrailers(call);
   const responses = new ResponseStream(call);
   const requests: StreamingOutputCallRequest__Output[] = [];
-  call.on('data', (request: StreamingOutputCallRequest__Output) => {
-    if (responses.ended) return;
+  const onData = (request: StreamingOutputCallRequest__Output): void => {
     const problem = checkStreamingOutputRequest(request);
-    if (problem) return responses.fail(failure(problem, trailers, requests.length + 1));
-    const status = requestedStatus(request.response_status, trailers);
-    if (status) return responses.fail(status);
+    const status = problem ? failure(problem, trailers, requests.length + 1) : requestedStatus(request.response_status, trailers);
+    if (status) {
+      call.off('data', onData);
+      return responses.fail(status);
+    }
     requests.push(request);
-  });
+  };
+  call.on('data', onData);
   call.on('end', () => {
     for (const request of requests) responses.send(request.response_parameters);
     responses.end(trailers);
