@@ -1,7 +1,9 @@
 // grpc.testing.TestService beyond what the interop cases exercise: request
 // checks, HalfDuplexCall, CacheableUnaryCall, intervals, flow control and
 // cancellation, over a real socket.
+import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import t, { type Test } from 'tap';
 import type { TestServiceClient } from '../../src/generated/grpc/testing/TestService.js';
 import type { SimpleResponse__Output } from '../../src/generated/grpc/testing/SimpleResponse.js';
@@ -9,6 +11,7 @@ import type { StreamingOutputCallRequest } from '../../src/generated/grpc/testin
 import type { StreamingOutputCallResponse__Output } from '../../src/generated/grpc/testing/StreamingOutputCallResponse.js';
 import { streamOutcome, unaryOutcome } from '../../src/interop/outcomes.js';
 import { grpcTesting } from '../../src/proto.js';
+import { MAX_HALF_DUPLEX_REQUESTS } from '../../src/server/interop/test-service.js';
 import { eventually, startServer, type TestServer } from '../helpers/server.js';
 
 const MiB = 1024 * 1024;
@@ -162,6 +165,15 @@ t.test('HalfDuplexCall ends at once on a bad request or a response_status', asyn
   t.equal(echoed.responses.length, 0);
 });
 
+t.test('HalfDuplexCall holds a bounded number of requests', async (t) => {
+  const [client] = await testService(t);
+  const requests = Array.from({ length: MAX_HALF_DUPLEX_REQUESTS + 1 }, () => ({ response_parameters: [{ size: 0 }] }));
+  const outcome = await duplex(client.HalfDuplexCall(), requests);
+  t.equal(outcome.status.code, grpc.status.RESOURCE_EXHAUSTED);
+  t.match(outcome.status.details, `message ${MAX_HALF_DUPLEX_REQUESTS + 1}: HalfDuplexCall holds at most ${MAX_HALF_DUPLEX_REQUESTS} requests`);
+  t.equal(outcome.responses.length, 0);
+});
+
 t.test('StreamingOutputCall stops writing while the client does not read, and resumes when it does', async (t) => {
   const [client, { server }] = await testService(t);
   const count = 64;
@@ -218,4 +230,37 @@ t.test('with STREAMING=off HalfDuplexCall ends at once with UNIMPLEMENTED and th
   const outcome = await duplex(client.HalfDuplexCall(), [{ response_parameters: [{ size: 1 }] }]);
   t.equal(outcome.status.code, grpc.status.UNIMPLEMENTED);
   t.match(outcome.status.details, /^HalfDuplexCall is a streaming RPC and streaming is off/);
+});
+
+async function reflectedServices(address: string): Promise<string[]> {
+  const definition = protoLoader.loadSync('grpc/reflection/v1/reflection.proto', {
+    keepCase: true,
+    includeDirs: [fileURLToPath(new URL('../../node_modules/@grpc/reflection/build/proto/', import.meta.url))],
+  });
+  const { ServerReflection } = (grpc.loadPackageDefinition(definition) as unknown as ReflectionPackage).grpc.reflection.v1;
+  const client = new ServerReflection(address, grpc.credentials.createInsecure());
+  try {
+    const call = client.ServerReflectionInfo();
+    const answer = new Promise<{ list_services_response: { service: { name: string }[] } }>((resolve, reject) => {
+      call.once('data', resolve);
+      call.once('error', reject);
+    });
+    call.write({ list_services: '' });
+    const { list_services_response } = await answer;
+    call.end();
+    return list_services_response.service.map((s) => s.name).sort();
+  } finally {
+    client.close();
+  }
+}
+
+interface ReflectionPackage {
+  grpc: { reflection: { v1: { ServerReflection: new (address: string, credentials: grpc.ChannelCredentials) => grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStream<object, never> } } } };
+}
+
+t.test('reflection lists TestService only when INTEROP=on', async (t) => {
+  const on = await startServer(t, { INTEROP: 'on' });
+  const off = await startServer(t, {});
+  t.same(await reflectedServices(on.address), ['grpc.health.v1.Health', 'grpc.testing.TestService', 'helloworld.Greeter']);
+  t.same(await reflectedServices(off.address), ['grpc.health.v1.Health', 'helloworld.Greeter']);
 });

@@ -37,6 +37,9 @@ export type TestServiceImplementation = Pick<
   | 'HalfDuplexCall'
 >;
 
+/** HalfDuplexCall holds its requests until the half-close; this bounds the memory one call can take. */
+export const MAX_HALF_DUPLEX_REQUESTS = 1000;
+
 /** How long a caching proxy may keep a CacheableUnaryCall response. */
 const CACHE_CONTROL = 'max-age=60, public';
 
@@ -143,7 +146,13 @@ export function halfDuplexCall(
   const responses = new ResponseStream(call);
   const requests: StreamingOutputCallRequest__Output[] = [];
   const onData = (request: StreamingOutputCallRequest__Output): void => {
-    const problem = checkStreamingOutputRequest(request);
+    const problem =
+      requests.length < MAX_HALF_DUPLEX_REQUESTS
+        ? checkStreamingOutputRequest(request)
+        : {
+            code: grpc.status.RESOURCE_EXHAUSTED,
+            details: `HalfDuplexCall holds at most ${MAX_HALF_DUPLEX_REQUESTS} requests until the client half-closes; send fewer, or use FullDuplexCall`,
+          };
     const status = problem ? failure(problem, trailers, requests.length + 1) : requestedStatus(request.response_status, trailers);
     if (status) {
       call.off('data', onData);
