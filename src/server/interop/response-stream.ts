@@ -24,8 +24,10 @@ interface Reader {
 
 export class ResponseStream {
   private readonly pending: ResponseParameters__Output[] = [];
+  /** Index in `pending` of the next response to send (an index, not shift(), keeps long queues linear). */
+  private cursor = 0;
   private timer: NodeJS.Timeout | undefined;
-  /** The interval of pending[0] has been waited. */
+  /** The interval of the next response has been waited. */
   private waited = false;
   private blocked = false;
   private trailers: grpc.Metadata | undefined;
@@ -63,8 +65,9 @@ export class ResponseStream {
       this.reader?.resume();
     }
     while (!this.finished) {
-      const next = this.pending[0];
+      const next = this.pending[this.cursor];
       if (next === undefined) {
+        this.pending.length = this.cursor = 0;
         if (this.trailers !== undefined) {
           this.stop();
           this.call.end(this.trailers);
@@ -76,7 +79,7 @@ export class ResponseStream {
         this.timer = setTimeout(this.pump, next.interval_us / 1000);
         return;
       }
-      this.pending.shift();
+      this.cursor += 1;
       this.waited = false;
       if (!this.call.write({ payload: zeroPayload(next.size) })) {
         this.blocked = true;
@@ -89,7 +92,7 @@ export class ResponseStream {
 
   private readonly stop = (): void => {
     this.finished = true;
-    this.pending.length = 0;
+    this.pending.length = this.cursor = 0;
     clearTimeout(this.timer);
     this.call.off('drain', this.pump);
     this.call.off('cancelled', this.stop);

@@ -40,6 +40,13 @@ export type TestServiceImplementation = Pick<
 /** HalfDuplexCall holds its requests until the half-close; this bounds the memory one call can take. */
 export const MAX_HALF_DUPLEX_REQUESTS = 1000;
 
+const TOO_MANY_REQUESTS: RequestProblem = {
+  code: grpc.status.RESOURCE_EXHAUSTED,
+  details:
+    `HalfDuplexCall holds at most ${MAX_HALF_DUPLEX_REQUESTS} requests until the client half-closes; ` +
+    'send fewer, or use FullDuplexCall',
+};
+
 /** How long a caching proxy may keep a CacheableUnaryCall response. */
 const CACHE_CONTROL = 'max-age=60, public';
 
@@ -128,13 +135,13 @@ export function fullDuplexCall(
     const problem = checkStreamingOutputRequest(request);
     const status = problem ? failure(problem, trailers, received) : requestedStatus(request.response_status, trailers);
     if (status) {
-      call.off('data', onData);
+      call.off('data', onData).off('end', onEnd);
       return responses.fail(status);
     }
     responses.send(request.response_parameters);
   };
-  call.on('data', onData);
-  call.on('end', () => responses.end(trailers));
+  const onEnd = (): void => responses.end(trailers);
+  call.on('data', onData).on('end', onEnd);
 }
 
 /** Reads every request first, then answers them in order. */
@@ -146,25 +153,19 @@ export function halfDuplexCall(
   const responses = new ResponseStream(call);
   const requests: StreamingOutputCallRequest__Output[] = [];
   const onData = (request: StreamingOutputCallRequest__Output): void => {
-    const problem =
-      requests.length < MAX_HALF_DUPLEX_REQUESTS
-        ? checkStreamingOutputRequest(request)
-        : {
-            code: grpc.status.RESOURCE_EXHAUSTED,
-            details: `HalfDuplexCall holds at most ${MAX_HALF_DUPLEX_REQUESTS} requests until the client half-closes; send fewer, or use FullDuplexCall`,
-          };
+    const problem = requests.length < MAX_HALF_DUPLEX_REQUESTS ? checkStreamingOutputRequest(request) : TOO_MANY_REQUESTS;
     const status = problem ? failure(problem, trailers, requests.length + 1) : requestedStatus(request.response_status, trailers);
     if (status) {
-      call.off('data', onData);
+      call.off('data', onData).off('end', onEnd);
       return responses.fail(status);
     }
     requests.push(request);
   };
-  call.on('data', onData);
-  call.on('end', () => {
+  const onEnd = (): void => {
     for (const request of requests) responses.send(request.response_parameters);
     responses.end(trailers);
-  });
+  };
+  call.on('data', onData).on('end', onEnd);
 }
 
 /** TestService's handlers; with streaming off the four streaming RPCs end at once with UNIMPLEMENTED. */
