@@ -11,6 +11,8 @@ export interface Config {
   /** TCP port: Cloud Run and Knative set PORT. */
   readonly port: number;
   readonly streaming: StreamingSetting;
+  /** Serve gRPC's interop TestService (grpc.testing) beside the Greeter: INTEROP=on. */
+  readonly interop: boolean;
   readonly logLevel: LogLevel;
   /** Google Cloud project, for the logging.googleapis.com/trace field. */
   readonly project: string | undefined;
@@ -125,6 +127,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: read(env, 'HOST'),
     port: readInteger(env, 'PORT', DEFAULT_PORT, 1, 65535),
     streaming: readChoice(env, 'STREAMING', STREAMING_SETTINGS, 'auto'),
+    interop: readChoice(env, 'INTEROP', ON_OFF, 'off') === 'on',
     logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     project: read(env, 'GOOGLE_CLOUD_PROJECT') ?? read(env, 'GCLOUD_PROJECT'),
     shutdownGraceMs: readInteger(env, 'SHUTDOWN_GRACE_MS', 8000, 0, 3_600_000),

@@ -5,12 +5,13 @@ import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { helloworld, packageDefinition } from '../proto.js';
+import { GREETER_SERVICE, grpcTesting, HEALTH_SERVICE, helloworld, INTEROP_SERVICE, packageDefinition } from '../proto.js';
 import { grpcJsXds } from '../xds.js';
 import { CallRegistry, type InFlightCall } from './calls.js';
 import { drain } from './drain.js';
 import { greeterHandlers } from './greeter.js';
 import { createHealth } from './health.js';
+import { testServiceHandlers } from './interop/test-service.js';
 import { resolveStreamingMode, type StreamingMode } from './streaming.js';
 
 export interface GreeterServer {
@@ -64,7 +65,11 @@ export function createServer(config: Config, { logger }: ServerDependencies): Gr
   const server = config.xdsServer ? new (grpcJsXds().XdsServer)(options) : new grpc.Server(options);
   server.addService(helloworld.Greeter.service, greeterHandlers(streaming.enabled));
   health.implementation.addToServer(server);
-  new ReflectionService(packageDefinition).addToServer(server);
+  // gRPC's interop TestService on the same port; grpc.testing.UnimplementedService is
+  // deliberately left out, so that grpc-js answers it with UNIMPLEMENTED.
+  if (config.interop) server.addService(grpcTesting.TestService.service, testServiceHandlers(streaming.enabled));
+  const served = [GREETER_SERVICE, HEALTH_SERVICE, ...(config.interop ? [INTEROP_SERVICE] : [])];
+  new ReflectionService(packageDefinition, { services: served }).addToServer(server);
 
   let draining: Promise<void> | undefined;
   return {
@@ -81,7 +86,13 @@ export function createServer(config: Config, { logger }: ServerDependencies): Gr
       }
       health.set('SERVING');
       logger.info(
-        { port, host: config.host ?? '*', streaming: streaming.enabled, streaming_reason: streaming.reason },
+        {
+          port,
+          host: config.host ?? '*',
+          streaming: streaming.enabled,
+          streaming_reason: streaming.reason,
+          interop: config.interop,
+        },
         `Greeter listening on port ${port}; streaming ${streaming.enabled ? 'on' : 'off'} (${streaming.reason})`,
       );
       return port;
