@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { interopCommand } from '../../src/cli/interop.js';
+import { TS_NODE_ARGS } from '../helpers/process.js';
 import { startServer } from '../helpers/server.js';
 
 async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -82,13 +83,8 @@ for (const [what, argv, message] of usageErrors) {
 }
 
 t.test('the npm run interop entry point runs a case and exits 0', async (t) => {
-  // The child is left out of coverage: its tsx-compiled copy of src/ does not merge with
-  // this process's and would report lines as uncovered that ran here.
-  const env: NodeJS.ProcessEnv = { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' };
-  delete env.NODE_V8_COVERAGE;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/interop/main.ts', ...server, '--test_case', 'empty_unary'], {
+  const child = spawn(process.execPath, [...TS_NODE_ARGS, 'src/interop/main.ts', ...server, '--test_case', 'empty_unary'], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env,
   });
   t.teardown(() => void child.kill());
   const out: Buffer[] = [];

@@ -5,7 +5,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import t, { type Test } from 'tap';
 import { helloworld } from '../../src/proto.js';
 import { REPO_ROOT } from '../helpers/manifests.js';
+import { freePort } from '../helpers/process.js';
 
 const run = promisify(execFile);
 const packageJson = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
@@ -39,18 +39,6 @@ async function temporaryDirectory(t: Test, prefix: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** A port that was free a moment ago on 127.0.0.1 (the server's PORT cannot be 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resolves with the first stdout line matching `pattern`; rejects if the process exits first or time runs out. */

@@ -6,14 +6,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Test } from 'tap';
 import { parse, parseAllDocuments } from 'yaml';
 
 const run = promisify(execFile);
 
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export { ROOT as REPO_ROOT } from './process.js';
+import { ROOT as REPO_ROOT } from './process.js';
 
 /** A rendered Kubernetes object, read loosely: the tests assert on the fields they need. */
 export interface KubeObject {

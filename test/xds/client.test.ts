@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import t, { type Test } from 'tap';
 import { connect } from '../../src/client/connect.js';
 import { ConfigError } from '../../src/config.js';
+import { TS_NODE_ARGS } from '../helpers/process.js';
 import { eventually, startServer, type TestServer } from '../helpers/server.js';
 import { assignment, clientListener, ControlPlane, edsCluster, routeTo, TYPE_URL } from './control-plane.js';
 
@@ -29,7 +30,7 @@ async function meshOfTwo(t: Test): Promise<{ plane: ControlPlane; a: TestServer;
 function spawnCaller(t: Test, plane: ControlPlane): { calls(n: number): Promise<CallsResult> } {
   const env: NodeJS.ProcessEnv = { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: plane.bootstrap() };
   delete env.GRPC_XDS_BOOTSTRAP;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/xds/fixtures/greeter-calls.ts', TARGET], {
+  const child = spawn(process.execPath, [...TS_NODE_ARGS, 'test/xds/fixtures/greeter-calls.ts', TARGET], {
     env,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
