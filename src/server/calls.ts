@@ -58,6 +58,17 @@ export function overloadedStatus(limit: number): PartialStatus {
   };
 }
 
+/** The fields of an access-log line (trace fields are added when the call carries a trace). */
+interface AccessLine {
+  method: string;
+  code: string | undefined;
+  details?: string | undefined;
+  duration_ms: number;
+  messages_in: number;
+  messages_out: number;
+  peer: string;
+}
+
 /** How a call was let in: counted against the limit, exempt from it, or refused. */
 type Admission = 'counted' | 'exempt' | 'shed';
 
@@ -187,27 +198,24 @@ export class CallRegistry {
     if (!this.logger.isLevelEnabled(level)) return;
     const durationMs = Math.round((performance.now() - call.started) * 1000) / 1000;
     const codeName = grpc.status[code];
+    const entry: AccessLine = {
+      method: call.method,
+      code: codeName,
+      duration_ms: durationMs,
+      messages_in: call.messagesIn,
+      messages_out: call.messagesOut,
+      peer: call.getPeer(),
+    };
+    if (code !== grpc.status.OK) entry.details = details;
     const metadata = call.metadata;
-    const trace =
-      metadata === undefined || this.project === undefined
-        ? undefined
-        : traceFields(
-            this.project,
-            metadata.get('traceparent')[0] as string | undefined,
-            metadata.get('x-cloud-trace-context')[0] as string | undefined,
-          );
-    this.logger[level](
-      {
-        method: call.method,
-        code: codeName,
-        details: code === grpc.status.OK ? undefined : details,
-        duration_ms: durationMs,
-        messages_in: call.messagesIn,
-        messages_out: call.messagesOut,
-        peer: call.getPeer(),
-        ...trace,
-      },
-      `${call.method} ${codeName} ${durationMs}ms`,
-    );
+    if (metadata !== undefined && this.project !== undefined) {
+      const trace = traceFields(
+        this.project,
+        metadata.get('traceparent')[0] as string | undefined,
+        metadata.get('x-cloud-trace-context')[0] as string | undefined,
+      );
+      if (trace !== undefined) Object.assign(entry, trace);
+    }
+    this.logger[level](entry, `${call.method} ${codeName} ${durationMs}ms`);
   }
 }
