@@ -6,11 +6,13 @@ import { ReflectionService } from '@grpc/reflection';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { helloworld, packageDefinition } from '../proto.js';
+import { createAuthInterceptor, type CertificateSource } from './auth.js';
 import { CallRegistry, type InFlightCall } from './calls.js';
 import { drain } from './drain.js';
 import { greeterHandlers } from './greeter.js';
 import { createHealth } from './health.js';
 import { resolveStreamingMode, type StreamingMode } from './streaming.js';
+import { serverCredentials } from './tls.js';
 
 export interface GreeterServer {
   readonly grpcServer: grpc.Server;
@@ -25,13 +27,17 @@ export interface GreeterServer {
 
 export interface ServerDependencies {
   readonly logger: Logger;
+  /** Signing keys for ID-token verification (AUTH_AUDIENCE); Google's published certificates by default. */
+  readonly idTokenCertificates?: CertificateSource;
 }
 
-function serverOptions(config: Config, calls: CallRegistry): grpc.ServerOptions {
+function serverOptions(config: Config, calls: CallRegistry, interceptors: grpc.ServerInterceptor[]): grpc.ServerOptions {
   const options: grpc.ServerOptions = {
     'grpc.max_receive_message_length': config.maxReceiveMessageBytes,
     'grpc.max_send_message_length': config.maxSendMessageBytes,
-    interceptors: [calls.interceptor],
+    // grpc-js puts the first interceptor nearest the wire: the access log goes first so that
+    // it also sees (and logs) the calls the auth check ends before their handler.
+    interceptors: [calls.interceptor, ...interceptors],
   };
   if (config.keepaliveTimeMs > 0) {
     options['grpc.keepalive_time_ms'] = config.keepaliveTimeMs;
@@ -44,20 +50,21 @@ function serverOptions(config: Config, calls: CallRegistry): grpc.ServerOptions 
   return options;
 }
 
-function bind(server: grpc.Server, address: string): Promise<number> {
+function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) =>
+    server.bindAsync(address, credentials, (error, port) =>
       error ? reject(error) : resolve(port),
     ),
   );
 }
 
-export function createServer(config: Config, { logger }: ServerDependencies): GreeterServer {
+export function createServer(config: Config, { logger, idTokenCertificates }: ServerDependencies): GreeterServer {
   const streaming = resolveStreamingMode(config);
   const calls = new CallRegistry(logger, config.project);
   const health = createHealth();
+  const interceptors = config.auth === undefined ? [] : [createAuthInterceptor(config.auth, idTokenCertificates)];
 
-  const server = new grpc.Server(serverOptions(config, calls));
+  const server = new grpc.Server(serverOptions(config, calls, interceptors));
   server.addService(helloworld.Greeter.service, greeterHandlers(streaming.enabled));
   health.implementation.addToServer(server);
   new ReflectionService(packageDefinition).addToServer(server);
@@ -67,17 +74,23 @@ export function createServer(config: Config, { logger }: ServerDependencies): Gr
     grpcServer: server,
     streaming,
     async listen() {
+      const credentials = serverCredentials(config.tls);
       let port: number;
       if (config.host !== undefined) {
-        port = await bind(server, `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`);
+        port = await bind(server, `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`, credentials);
       } else {
         // Every interface: [::] is dual-stack where IPv6 exists; fall back to IPv4 alone where it does not.
-        port = await bind(server, `[::]:${config.port}`).catch(() => bind(server, `0.0.0.0:${config.port}`));
+        port = await bind(server, `[::]:${config.port}`, credentials).catch(() =>
+          bind(server, `0.0.0.0:${config.port}`, credentials),
+        );
       }
       health.set('SERVING');
+      const tls = config.tls !== undefined;
+      const auth = config.auth?.audiences.join(', ');
       logger.info(
-        { port, host: config.host ?? '*', streaming: streaming.enabled, streaming_reason: streaming.reason },
-        `Greeter listening on port ${port}; streaming ${streaming.enabled ? 'on' : 'off'} (${streaming.reason})`,
+        { port, host: config.host ?? '*', streaming: streaming.enabled, streaming_reason: streaming.reason, tls, auth_audience: auth },
+        `Greeter listening on port ${port}${tls ? ' (TLS)' : ''}; streaming ${streaming.enabled ? 'on' : 'off'} ` +
+          `(${streaming.reason}); ${auth === undefined ? 'no token verification' : `ID tokens verified for ${auth}`}`,
       );
       return port;
     },
