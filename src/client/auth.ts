@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Compute, GoogleAuth, Impersonated, JWT, UserRefreshClient, type IdTokenClient } from 'google-auth-library';
 
 export type CallAuth =
-  /** Mint Google ID tokens for `audience` (default `https://<host>`, as Cloud Run expects). */
+  /** Mint Google ID tokens for `audience` (default `https://<host>`: see defaultAudience in connect.ts). */
   | { readonly kind: 'id-token'; readonly audience?: string; readonly googleAuth?: GoogleAuth }
   /** Send this token as it is. */
   | { readonly kind: 'static'; readonly token: string };
@@ -23,23 +23,6 @@ export class TokenError extends Error {
   override name = 'TokenError';
   /** Read by grpc-js as the status of the call that needed the token. */
   readonly code = grpc.status.UNAUTHENTICATED;
-}
-
-const SCHEME = /^[a-z][a-z\d+.-]*:/i;
-
-/**
- * The audience Cloud Run expects for a target: `https://` and the host, without
- * the port. `authority` (the service's name when the target is an ingress address) wins.
- */
-export function defaultAudience(target: string, authority?: string): string {
-  let host = authority ?? target;
-  if (authority === undefined && SCHEME.test(target)) {
-    // dns:[//authority/]host[:port], xds:///name, ipv4:addr[:port],...: the name is the last path segment.
-    host = target.replace(SCHEME, '').replace(/^\/\/[^/]*\//, '').split(',')[0] as string;
-  }
-  const bracketed = /^\[([^\]]+)\]/.exec(host);
-  const hostname = bracketed ? `[${bracketed[1]}]` : host.replace(/:\d*$/, '');
-  return `https://${hostname}`;
 }
 
 /** What google-auth-library found, in words a person recognises. */

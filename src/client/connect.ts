@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { GreeterClient } from '../generated/helloworld/Greeter.js';
 import type { HealthClient } from '../generated/grpc/health/v1/Health.js';
 import { health, helloworld } from '../proto.js';
-import { bearerCredentials, defaultAudience, googleIdTokens, staticToken, type CallAuth } from './auth.js';
+import { bearerCredentials, googleIdTokens, staticToken, type CallAuth } from './auth.js';
 
 export type { CallAuth };
 
@@ -54,6 +54,21 @@ const HOST_WITH_PORT = /^(\[[^\]]+\]|[^:[\]]+):\d+$/;
 export function resolveTarget(target: string, insecure: boolean): string {
   if (SCHEME.test(target) || HOST_WITH_PORT.test(target) || insecure) return target;
   return `${target}:${TLS_PORT}`;
+}
+
+/**
+ * The ID-token audience Cloud Run expects for a target: `https://` and the host,
+ * without the port. `authority` (the service's name when the target is an
+ * ingress address) wins over the target.
+ */
+export function defaultAudience(target: string, authority?: string): string {
+  let host = authority ?? target;
+  if (authority === undefined && SCHEME.test(target)) {
+    // dns:[//dns-server/]host[:port], xds:///name, ipv4:addr[:port][,…]: the name is the last path segment.
+    host = target.replace(SCHEME, '').replace(/^\/\/[^/]*\//, '').split(',')[0] as string;
+  }
+  const bracketed = /^\[[^\]]+\]/.exec(host);
+  return `https://${bracketed ? bracketed[0] : host.replace(/:\d*$/, '')}`;
 }
 
 function readCaFile(caFile: string): Buffer {

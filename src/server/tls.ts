@@ -2,6 +2,7 @@
 // and Knative terminate TLS in front of the container; TLS from TLS_CERT_FILE and
 // TLS_KEY_FILE for direct use (and for testing the client's TLS path).
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { ConfigError, type TlsConfig } from '../config.js';
 
@@ -13,13 +14,16 @@ function readPem(variable: string, file: string): Buffer {
   }
 }
 
+/** The server's credentials; a ConfigError naming the variable when a file is unreadable or the pair unusable. */
 export function serverCredentials(tls: TlsConfig | undefined): grpc.ServerCredentials {
   if (tls === undefined) return grpc.ServerCredentials.createInsecure();
-  const certChain = readPem('TLS_CERT_FILE', tls.certFile);
-  const privateKey = readPem('TLS_KEY_FILE', tls.keyFile);
+  const cert = readPem('TLS_CERT_FILE', tls.certFile);
+  const key = readPem('TLS_KEY_FILE', tls.keyFile);
   try {
-    return grpc.ServerCredentials.createSsl(null, [{ cert_chain: certChain, private_key: privateKey }], false);
+    // grpc-js would only find out at bind time, with a less helpful message.
+    createSecureContext({ cert, key });
   } catch (error) {
-    throw new ConfigError('TLS_CERT_FILE', `cannot use it with TLS_KEY_FILE: ${(error as Error).message}`);
+    throw new ConfigError('TLS_CERT_FILE', `with TLS_KEY_FILE, not a usable PEM certificate and key: ${(error as Error).message}`);
   }
+  return grpc.ServerCredentials.createSsl(null, [{ cert_chain: cert, private_key: key }], false);
 }

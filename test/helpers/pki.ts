@@ -23,9 +23,9 @@ function openssl(dir: string, args: string[]): void {
 export function createTestPki(t: Test): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'cloudrun-grpc-pki-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=cloudrun-grpc test CA',
+  openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=cloudrun-grpc test CA',
     '-keyout', 'ca.key', '-out', 'ca.pem']);
-  openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr']);
+  openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr']);
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
   openssl(dir, ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1',
     '-extfile', 'san.ext', '-out', 'server.pem']);
