@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The `cloudrun-grpc` command line: one Command per verb, dispatched here. The
 // commands are thin over the library (client/connect.ts, server/run.ts).
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { bidiCommand } from './cli/bidi.js';
 import { UsageError, type Command, type CommandIO } from './cli/command.js';
 import { greetingsCommand } from './cli/greetings.js';
@@ -10,7 +12,7 @@ import { repliesCommand } from './cli/replies.js';
 import { serveCommand } from './cli/serve.js';
 import { processEnvironment } from './config.js';
 
-const COMMANDS: Command[] = [helloCommand, repliesCommand, greetingsCommand, bidiCommand, healthCommand, serveCommand];
+export const COMMANDS: Command[] = [helloCommand, repliesCommand, greetingsCommand, bidiCommand, healthCommand, serveCommand];
 
 const USAGE = `Usage: cloudrun-grpc <command> [options]
 
@@ -31,7 +33,8 @@ function asksForHelp(args: readonly string[]): boolean {
   return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
 }
 
-async function main(argv: readonly string[], io: CommandIO): Promise<number> {
+/** Runs `cloudrun-grpc argv…`; resolves to the process exit code. */
+export async function main(argv: readonly string[], io: CommandIO): Promise<number> {
   const [name, ...args] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? io.stderr : io.stdout).write(USAGE);
@@ -55,12 +58,22 @@ async function main(argv: readonly string[], io: CommandIO): Promise<number> {
   }
 }
 
-const code = await main(process.argv.slice(2), {
-  stdin: process.stdin,
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: processEnvironment(),
-});
-// Exit once what was written has been flushed: stdin or a closing channel must not hold the process open.
-await new Promise((resolve) => process.stdout.write('', resolve));
-process.exit(code);
+/** Whether this module is the process's entry point (run as the bin), not imported (by the tests). */
+function isEntryPoint(): boolean {
+  return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+}
+
+// Covered by the spawned CLI tests (test/cli/*.test.ts); tap cannot merge the coverage of tsx children.
+/* c8 ignore start */
+if (isEntryPoint()) {
+  const code = await main(process.argv.slice(2), {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: processEnvironment(),
+  });
+  // Exit once what was written has been flushed: stdin or a closing channel must not hold the process open.
+  await new Promise((resolve) => process.stdout.write('', resolve));
+  process.exit(code);
+}
+/* c8 ignore stop */

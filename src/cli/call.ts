@@ -93,15 +93,20 @@ export async function runCall<C extends grpc.Client>(
     throw error instanceof UsageError ? error : new UsageError((error as Error).message);
   }
   const client = makeClient(connection);
-  try {
-    return (await call(client)) ?? 0;
-  } catch (error) {
-    if (!isServiceError(error)) throw error;
-    io.stderr.write(`${grpc.status[error.code]}: ${error.details}\n`);
-    // The one failure whose message does not say what to do: TLS spoken to a plaintext server.
-    if (/wrong version number/.test(error.details)) io.stderr.write('hint: the server speaks plaintext (h2c): add --insecure\n');
-    return error.code;
-  } finally {
-    client.close();
-  }
+  const outcome = await call(client).then(
+    (code) => ({ code: code ?? 0 }),
+    (error: unknown) => ({ error }),
+  );
+  client.close();
+  if ('code' in outcome) return outcome.code;
+  return failedCallExitCode(outcome.error, io);
+}
+
+/** A failed call's status code, its name and message printed on stderr; anything but a gRPC status is rethrown. */
+function failedCallExitCode(error: unknown, io: CommandIO): number {
+  if (!isServiceError(error)) throw error;
+  io.stderr.write(`${grpc.status[error.code]}: ${error.details}\n`);
+  // The one failure whose message does not say what to do: TLS spoken to a plaintext server.
+  if (/wrong version number/.test(error.details)) io.stderr.write('hint: the server speaks plaintext (h2c): add --insecure\n');
+  return error.code;
 }

@@ -52,7 +52,8 @@ export function googleIdTokens(audience: string, googleAuth: GoogleAuth = new Go
         source = describeCredentials(await googleAuth.getClient());
         client = await googleAuth.getIdTokenClient(audience);
       }
-      const authorization = (await client.getRequestHeaders()).get('authorization') ?? '';
+      // IdTokenClient always sets it; a missing header fails here and is reported like any other failure.
+      const authorization = (await client.getRequestHeaders()).get('authorization') as string;
       return authorization.replace(/^Bearer /, '');
     } catch (error) {
       throw new TokenError(`cannot get a Google ID token for audience "${audience}" from ${source}: ${(error as Error).message}`);

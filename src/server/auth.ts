@@ -52,8 +52,8 @@ function rejectionReason(message: string, token: string, config: AuthConfig): st
     return `wrong audience: the token is for ${JSON.stringify(claims.aud)}, this service accepts ${config.audiences.join(', ')}`;
   }
   if (/^Token used too late/.test(message)) {
-    const expired = typeof claims.exp === 'number' ? ` at ${new Date(claims.exp * 1000).toISOString()}` : '';
-    return `expired token: it expired${expired}; mint a fresh one`;
+    // The library has checked that exp is a number of seconds before it compares it.
+    return `expired token: it expired at ${new Date(Number(claims.exp) * 1000).toISOString()}; mint a fresh one`;
   }
   if (/^Token used too early/.test(message)) return 'token not yet valid: its issue time is in the future (check the clocks)';
   if (/^Invalid issuer/.test(message)) {

@@ -27,15 +27,14 @@ export async function runServer(env?: Env, stderr: NodeJS.WritableStream = proce
 
   const logger = createLogger(config.logLevel);
   const server = createServer(config, { logger });
-  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
-  const drained = new Promise<number>((resolve) => {
-    onSignal = (signal) => {
-      void server.drain(signal).then(() => {
-        logger.info('stopped');
-        resolve(0);
-      });
-    };
-  });
+  let stopped!: (code: number) => void;
+  const drained = new Promise<number>((resolve) => (stopped = resolve));
+  const onSignal = (signal: NodeJS.Signals): void => {
+    void server.drain(signal).then(() => {
+      logger.info('stopped');
+      stopped(0);
+    });
+  };
   for (const signal of SIGNALS) process.once(signal, onSignal);
 
   try {

@@ -7,7 +7,6 @@ import t from 'tap';
 import { createIdTokenIssuer } from '../helpers/id-tokens.js';
 import { startMetadataServer } from '../helpers/metadata-server.js';
 import { runCli } from '../helpers/cli.js';
-import { createTestPki, opensslMissing } from '../helpers/pki.js';
 import { startServer } from '../helpers/server.js';
 
 const issuer = createIdTokenIssuer();
@@ -33,12 +32,6 @@ t.test('--token sends a token minted elsewhere', async (t) => {
   t.equal(stdout, 'Hello, world!\n');
 });
 
-t.test('CLOUDRUN_GRPC_TOKEN is the static token when --token is not given', async (t) => {
-  const env = { ...isolated, CLOUDRUN_GRPC_TOKEN: issuer.sign({ aud: 'https://127.0.0.1' }) };
-  const { code } = await runCli(t, ['greetings', ...target, 'Ada'], { env });
-  t.equal(code, 0);
-});
-
 t.test('--id-token mints a token from the metadata server for https://<host>', async (t) => {
   const metadataServer = await startMetadataServer(t, issuer);
   const { code, stdout } = await runCli(t, ['replies', ...target, '--id-token', '--count', '2'], {
@@ -55,12 +48,4 @@ t.test('without any Google credentials, --id-token exits 16 and says where it lo
   });
   t.equal(code, 16);
   t.match(stderr, /^UNAUTHENTICATED: .*cannot get a Google ID token for audience "https:\/\/127\.0\.0\.1" from Application Default Credentials/);
-});
-
-t.test('--ca-file and --authority reach a TLS server', { skip: opensslMissing }, async (t) => {
-  const pki = createTestPki(t);
-  const tlsServer = await startServer(t, { TLS_CERT_FILE: pki.certFile, TLS_KEY_FILE: pki.keyFile });
-  const { code, stdout } = await runCli(t, ['hello', '--ca-file', pki.caFile, '--authority', 'localhost', tlsServer.address, 'Ada']);
-  t.equal(code, 0);
-  t.equal(stdout, 'Hello, Ada!\n');
 });

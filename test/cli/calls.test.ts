@@ -1,3 +1,4 @@
+// The CLI spawned as a user runs it: each shape, --json, and the exit codes.
 import t from 'tap';
 import { closedPort, runCli, spawnCli } from '../helpers/cli.js';
 import { startServer } from '../helpers/server.js';
@@ -29,19 +30,6 @@ t.test('nothing listening exits 14 UNAVAILABLE', async (t) => {
   const { code, stderr } = await runCli(t, ['hello', '--insecure', `127.0.0.1:${await closedPort()}`]);
   t.equal(code, 14);
   t.match(stderr, /^UNAVAILABLE: .*ECONNREFUSED/);
-});
-
-t.test('TLS spoken to a plaintext server exits 14 with a hint to add --insecure', async (t) => {
-  const { code, stderr } = await runCli(t, ['hello', '--authority', 'localhost', server.address]);
-  t.equal(code, 14);
-  t.match(stderr, /hint: the server speaks plaintext \(h2c\): add --insecure/);
-});
-
-t.test('a call past its --deadline exits 4 DEADLINE_EXCEEDED', async (t) => {
-  const { code, stdout, stderr } = await runCli(t, ['replies', ...target, '--count', '5', '--interval-ms', '1000', '--deadline', '300ms', 'Ada']);
-  t.equal(code, 4);
-  t.equal(stdout, 'Hello, Ada! (1 of 5)\n');
-  t.match(stderr, /^DEADLINE_EXCEEDED/);
 });
 
 t.test('replies prints each reply as it arrives', async (t) => {

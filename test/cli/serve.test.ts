@@ -1,6 +1,5 @@
-// `cloudrun-grpc serve` and src/main.ts run the same server process.
+// `cloudrun-grpc serve` and src/main.ts, spawned: the same server process.
 import * as grpc from '@grpc/grpc-js';
-import { createServer } from 'node:net';
 import t from 'tap';
 import { health } from '../../src/proto.js';
 import { closedPort, spawnCli } from '../helpers/cli.js';
@@ -31,25 +30,3 @@ for (const [what, args, entry] of [
     t.match(run.output.stdout, /"message":"stopped"/);
   });
 }
-
-t.test('serve with an invalid configuration exits 2, naming the variable', async (t) => {
-  const run = spawnCli(t, ['serve'], { PORT: 'eighty' });
-  t.equal(await run.exited(), 2);
-  t.match(run.output.stderr, /invalid configuration: PORT: "eighty"/);
-});
-
-t.test('serve with an unreadable TLS file exits 2, naming the variable', async (t) => {
-  const run = spawnCli(t, ['serve'], { PORT: String(await closedPort()), HOST: '127.0.0.1', TLS_CERT_FILE: '/nonexistent/c.pem', TLS_KEY_FILE: '/nonexistent/k.pem' });
-  t.equal(await run.exited(), 2);
-  t.match(run.output.stderr, /invalid configuration: TLS_CERT_FILE: cannot read/);
-});
-
-t.test('serve exits 1 when the port is taken', async (t) => {
-  const taken = createServer();
-  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => taken.close());
-  const { port } = taken.address() as { port: number };
-  const run = spawnCli(t, ['serve'], { PORT: String(port), HOST: '127.0.0.1' });
-  t.equal(await run.exited(), 1);
-  t.match(run.output.stdout, /cannot listen on port \d+ \(PORT\)/);
-});
