@@ -15,10 +15,11 @@ import type { GateThresholds } from './gates.js';
 import { DEFAULTS, SHAPES, type LoadPlan, type Shape, type StopCondition } from './plan.js';
 import { showProgress } from './progress.js';
 import { buildReport, formatReport } from './report.js';
-import { ConnectError, openLoad, type PreparedLoad } from './runner.js';
+import { openLoad, type PreparedLoad } from './runner.js';
 import { openWorkers } from './workers.js';
 
-export const EXIT_GATE_FAILED = 1;
+/** A --fail-on gate tripped, or the run could not start. */
+export const EXIT_FAILED = 1;
 export const EXIT_INTERRUPTED = 130;
 
 const LOAD_FLAGS = {
@@ -187,9 +188,9 @@ export const loadCommand: Command = {
     try {
       load = await open(plan, connection);
     } catch (error) {
-      if (!(error instanceof ConnectError)) throw error;
-      io.stderr.write(`cloudrun-grpc load: ${error.message}\n`);
-      return EXIT_GATE_FAILED;
+      // Unreachable target (ConnectError), unreadable --ca-file, a worker that could not start.
+      io.stderr.write(`cloudrun-grpc load: ${(error as Error).message}\n`);
+      return EXIT_FAILED;
     }
     const run = load.start();
     const stop = (): void => run.stop();
@@ -206,6 +207,6 @@ export const loadCommand: Command = {
     }
     io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     if (report.endReason === 'interrupted') return EXIT_INTERRUPTED;
-    return report.gates.every((gate) => gate.passed) ? 0 : EXIT_GATE_FAILED;
+    return report.gates.every((gate) => gate.passed) ? 0 : EXIT_FAILED;
   },
 };

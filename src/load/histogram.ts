@@ -83,7 +83,7 @@ export function histogramBuckets(histogram: Histogram, buckets = 10): HistogramB
   while (values.hasNext()) {
     const value = values.next();
     const index = Math.min(buckets - 1, Math.floor((value.valueIteratedTo - min) / width));
-    counts[index] = (counts[index] ?? 0) + value.countAtValueIteratedTo;
+    counts[index] = (counts[index] as number) + value.countAtValueIteratedTo;
   }
   return counts.map((count, i) => ({ mark: toMs(min + width * (i + 1)), count, frequency: count / total }));
 }

@@ -69,31 +69,25 @@ interface LoadWorker {
 
 function spawnWorker(input: WorkerInput, index: number): LoadWorker {
   const worker = newWorker(input);
-  let onReady: () => void = () => {};
-  let onResult: (result: RunResult) => void = () => {};
-  let fail: (error: Error) => void = () => {};
-  const ready = new Promise<void>((resolve, reject) => {
-    onReady = resolve;
-    fail = reject;
+  const received = <T extends FromWorker['type']>(type: T): Promise<Extract<FromWorker, { type: T }>> =>
+    new Promise((resolve) =>
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === type) resolve(message as Extract<FromWorker, { type: T }>);
+      }),
+    );
+  const failed = new Promise<never>((_, reject) => {
+    worker.on('error', reject);
+    worker.on('exit', (code) => reject(new Error(`load worker ${index} exited with code ${code} before reporting`)));
+    void received('error').then(({ message }) => reject(new ConnectError(message)));
   });
-  const result = new Promise<RunResult>((resolve, reject) => {
-    onResult = resolve;
-    const failReady = fail;
-    fail = (error) => {
-      failReady(error);
-      reject(error);
-    };
-  });
-  result.catch(() => {}); // surfaced through `ready` or `finished`, whichever is awaited
+  const ready = Promise.race([failed, received('ready').then(() => undefined)]);
+  const result = Promise.race([failed, received('result').then((message) => message.result)]);
+  // A worker that fails before starting is reported through `ready`; nobody awaits its result then.
+  result.catch(() => undefined);
   const state: LoadWorker = { worker, ready, result, progress: { phase: 'warmup', calls: 0, errors: 0 } };
   worker.on('message', (message: FromWorker) => {
-    if (message.type === 'ready') onReady();
-    else if (message.type === 'progress') state.progress = message.progress;
-    else if (message.type === 'result') onResult(message.result);
-    else fail(new ConnectError(message.message));
+    if (message.type === 'progress') state.progress = message.progress;
   });
-  worker.on('error', fail);
-  worker.on('exit', (code) => fail(new Error(`load worker ${index} exited with code ${code} before reporting`)));
   return state;
 }
 

@@ -156,9 +156,26 @@ t.test('the text report shows throughput, percentiles, the histogram and the rat
 
 t.test('progress goes to stderr when it is a terminal', async (t) => {
   const { address } = await startServer(t, { LOG_LEVEL: 'silent' });
-  const run = await runCommand([address, '--insecure', '--duration', '1100ms', '--warmup', '1100ms'], { tty: true });
-  t.match(run.stderr, /warming up/);
-  t.match(run.stderr, /\d+ calls, \d+\/s, 0 errors/);
+  const single = await runCommand([address, '--insecure', '--duration', '1100ms', '--warmup', '1100ms'], { tty: true });
+  t.match(single.stderr, /warming up/);
+  t.match(single.stderr, /\d+ calls, \d+\/s, 0 errors/);
+  const workers = await runCommand([address, '--insecure', '--duration', '1100ms', '--warmup', '1100ms', '-c', '2', '--connections', '2', '--workers', '2'], { tty: true });
+  t.match(workers.stderr, /warming up/);
+  t.match(workers.stderr, /\d+ calls, \d+\/s, 0 errors/);
+});
+
+t.test('an unreadable --ca-file fails with exit code 1 and names the file', async (t) => {
+  const run = await runCommand(['127.0.0.1:1', '--total', '1', '--ca-file', '/nonexistent/ca.pem']);
+  t.equal(run.code, 1);
+  t.match(run.stderr, /cloudrun-grpc load: .*\/nonexistent\/ca\.pem/);
+});
+
+t.test('a bidi stream whose deadline passes between messages ends with DEADLINE_EXCEEDED', async (t) => {
+  const { address } = await startServer(t, { LOG_LEVEL: 'silent' });
+  const { report } = await runJson(address, ['--shape', 'bidi', '--total', '2', '--messages', '3', '--interval-ms', '150', '--deadline', '50ms']);
+  t.same(report.statusCodeDistribution, { DEADLINE_EXCEEDED: 2 });
+  t.equal(report.messagesReceived, 2, 'one reply each before the deadline');
+  await new Promise((resolve) => setTimeout(resolve, 200)); // the paused send wakes up to a finished call
 });
 
 t.test('an unreachable target fails fast with exit code 1 and a message', async (t) => {

@@ -12,7 +12,9 @@ interface Exit {
 }
 
 function startLoad(t: Test, args: string[]): { exited: Promise<Exit>; interrupt(): void } {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // This process's own TypeScript loader (tsx when run by hand): under tap, the child's coverage then
+  // maps onto the same sources as ours instead of garbling them with another transpiler's source maps.
+  const child = spawn(process.execPath, [...process.execArgv, FIXTURE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => void child.kill('SIGKILL'));
   let stdout = '';
   let stderr = '';
