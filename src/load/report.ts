@@ -74,8 +74,10 @@ export function buildReport(plan: LoadPlan, result: RunResult, thresholds: GateT
   const errorRate = tally.calls > 0 ? tally.errors / tally.calls : 0;
   let rate: RateReport | null = null;
   if (plan.rps !== undefined) {
-    // N calls on schedule start over (N - 1) spacings; one more spacing makes the span N / rate.
-    const spanMs = result.startSpanMs + 1000 / plan.rps;
+    // N calls on schedule start over (N - 1) spacings; one more spacing makes the span N / rate. With
+    // --duration the span is at least the time the run had to start calls, so a stall at the end still counts.
+    const timeToStartMs = isTotal(plan.stop) ? 0 : Math.min(plan.stop.durationMs, result.elapsedMs);
+    const spanMs = Math.max(result.startSpanMs + 1000 / plan.rps, timeToStartMs);
     const achievedRps = tally.calls > 0 ? perSecond(tally.calls, spanMs) : 0;
     rate = {
       askedRps: plan.rps,

@@ -52,7 +52,9 @@ export function openLoop(rps: number, share: RateShare, limit: PhaseLimit, start
   return {
     next() {
       const dueAt = startsAt + (ticket * share.of + share.index) * spacingMs;
-      if (stopped || ticket >= (limit.total ?? Infinity) || dueAt >= (limit.endsAt ?? Infinity)) {
+      const endsAt = limit.endsAt ?? Infinity;
+      // Past the end, calls still due (the run fell behind) are not made: the report's shortfall shows them.
+      if (stopped || ticket >= (limit.total ?? Infinity) || dueAt >= endsAt || performance.now() >= endsAt) {
         return Promise.resolve(undefined);
       }
       ticket += 1;

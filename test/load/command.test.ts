@@ -108,6 +108,25 @@ t.test('with --rps, latency is measured from the scheduled start and the achieve
   t.ok(report.rate!.maxStartLagMs >= 0);
 });
 
+t.test('with --rps, time spent waiting behind a slow server counts as latency (no coordinated omission)', async (t) => {
+  const { address } = await startServer(t, { LOG_LEVEL: 'silent' });
+  // Due every 10 ms, but each call takes at least 50 ms (two replies 50 ms apart) and only one may be in flight:
+  // the sixth call is due at 50 ms, cannot start before 250 ms and cannot end before 300 ms.
+  const { report } = await runJson(address, ['--shape', 'server', '--replies', '2', '--interval-ms', '50', '--rps', '100', '--total', '6']);
+  t.equal(report.count, 6);
+  t.ok(report.latencyMs.max >= 250, `the last call's latency (${report.latencyMs.max} ms) includes its wait`);
+  t.ok(report.rate!.maxStartLagMs >= 200, 'it started at least 200 ms late');
+  t.ok(report.rate!.shortfall > 0.5, 'the achieved rate fell far short of 100/s');
+});
+
+t.test('with --rps and --duration, calls still due when the time is up are not made, and count as shortfall', async (t) => {
+  const { address } = await startServer(t, { LOG_LEVEL: 'silent' });
+  const { report } = await runJson(address, ['--shape', 'server', '--replies', '2', '--interval-ms', '100', '--rps', '100', '--duration', '200ms']);
+  t.equal(report.endReason, 'duration');
+  t.ok(report.count <= 3, `${report.count} calls of 100 ms each, one at a time, within 200 ms (and the one in flight)`);
+  t.ok(report.rate!.shortfall > 0.5);
+});
+
 t.test('a warm-up runs first and is left out of the figures', async (t) => {
   const { address, logs } = await startServer(t, { LOG_LEVEL: 'info' });
   const { report } = await runJson(address, ['--total', '50', '--warmup', '100ms']);

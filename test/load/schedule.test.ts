@@ -45,12 +45,24 @@ t.test('workers sharing a rate interleave their due times', async (t) => {
   t.same(await offsets(second), [10, 30, 50]);
 });
 
-t.test('an open loop waits for a due time in the future, and ends at its end time', async (t) => {
-  const startsAt = performance.now();
-  const schedule = openLoop(50, { index: 0, of: 1 }, { endsAt: startsAt + 50 }, startsAt);
-  const times = await drain(() => schedule.next());
-  t.equal(times.length, 3, 'due at 0, 20 and 40 ms; 60 is past the end');
-  t.ok(performance.now() >= (times[2] as number), 'the third call was handed out no earlier than it was due');
+t.test('an open loop hands out a due time in the future only once it is due', async (t) => {
+  const startsAt = performance.now() + 30;
+  const schedule = openLoop(10, { index: 0, of: 1 }, { total: 1 }, startsAt);
+  const due = await schedule.next();
+  t.equal(due, startsAt);
+  t.ok(performance.now() >= startsAt - 1, 'not before it was due (to timer resolution)');
+});
+
+t.test('an open loop makes no call due at or after its end, even when behind', async (t) => {
+  const now = performance.now();
+  // 10/s from a second ago: ten calls overdue, one due now, the next due 100 ms from now, after the end.
+  const schedule = openLoop(10, { index: 0, of: 1 }, { endsAt: now + 90 }, now - 1000);
+  t.equal((await drain(() => schedule.next())).length, 11);
+});
+
+t.test('an open loop that is still behind when its time is up makes no more calls', async (t) => {
+  const schedule = openLoop(10, { index: 0, of: 1 }, { endsAt: performance.now() - 1 }, performance.now() - 1000);
+  t.equal(await schedule.next(), undefined);
 });
 
 t.test('stopping an open loop releases a waiting call with no due time', async (t) => {
