@@ -2,7 +2,6 @@
 // the flag), then open, run, report. Exit codes: 0 done, 1 a --fail-on-* gate
 // tripped or the target could not be reached, 2 bad usage, 130 interrupted.
 import { parseArgs } from 'node:util';
-import { DEFAULT_DEADLINE_MS } from '../client/connect.js';
 import {
   CONNECTION_FLAGS,
   CONNECTION_FLAGS_USAGE,
@@ -12,7 +11,7 @@ import {
   type ConnectionFlagValues,
 } from '../cli/command.js';
 import type { GateThresholds } from './gates.js';
-import { DEFAULTS, SHAPES, type LoadPlan, type Shape, type StopCondition } from './plan.js';
+import { DEFAULTS, SHAPES, type LoadPlan, type StopCondition } from './plan.js';
 import { showProgress } from './progress.js';
 import { buildReport, formatReport } from './report.js';
 import { openLoad, type PreparedLoad } from './runner.js';
@@ -58,7 +57,7 @@ Load:
   -r, --rps N            open loop: start N calls per second on a fixed schedule; latency is then
                          measured from each call's scheduled start (no coordinated omission)
   --warmup D             run the same load for D first, unmeasured (default none)
-  --deadline D           per-call deadline (default ${DEFAULT_DEADLINE_MS / 1000}s); also the connect timeout
+  --deadline D           per-call deadline (default ${DEFAULTS.deadlineMs / 1000}s); also the connect timeout
   --workers N            threads generating load, each with its own share of the connections
                          (default ${DEFAULTS.workers}: this thread; at most --connections)
 
@@ -148,13 +147,13 @@ export function parseLoadArgs(argv: readonly string[]): LoadInvocation | 'help' 
   if (workers > connections) throw new UsageError(`--workers (${workers}) cannot exceed --connections (${connections}): a connection cannot be shared across threads`);
   const plan: LoadPlan = {
     target: positionals[0] as string,
-    shape: shape satisfies Shape,
+    shape,
     concurrency,
     connections,
     stop: stopCondition(values),
     rps: values.rps === undefined ? undefined : positiveNumber('rps', values.rps),
     warmupMs: values.warmup === undefined ? DEFAULTS.warmupMs : parseDuration('warmup', values.warmup),
-    deadlineMs: values.deadline === undefined ? DEFAULT_DEADLINE_MS : parseDuration('deadline', values.deadline),
+    deadlineMs: values.deadline === undefined ? DEFAULTS.deadlineMs : parseDuration('deadline', values.deadline),
     messages: wholeNumber('messages', values.messages, DEFAULTS.messages, 1),
     intervalMs: wholeNumber('interval-ms', values['interval-ms'], DEFAULTS.intervalMs, 0),
     replies: wholeNumber('replies', values.replies, DEFAULTS.replies, 1),

@@ -1,5 +1,6 @@
 // What a load run is asked to do: plain data, so that the same plan can be
 // split across worker threads (structured clone) and printed in the report.
+import { DEFAULT_DEADLINE_MS } from '../client/connect.js';
 
 export const SHAPES = ['unary', 'server', 'client', 'bidi'] as const;
 export type Shape = (typeof SHAPES)[number];
@@ -42,7 +43,7 @@ export interface RateShare {
 export const DEFAULTS = {
   concurrency: 1,
   connections: 1,
-  deadlineMs: 30_000,
+  deadlineMs: DEFAULT_DEADLINE_MS,
   messages: 10,
   intervalMs: 0,
   replies: 10,
