@@ -8,11 +8,22 @@ import { UsageError, type Command, type CommandIO } from './cli/command.js';
 import { greetingsCommand } from './cli/greetings.js';
 import { healthCommand, NOT_SERVING_EXIT_CODE } from './cli/health.js';
 import { helloCommand } from './cli/hello.js';
+import { interopCommand } from './cli/interop.js';
 import { repliesCommand } from './cli/replies.js';
 import { serveCommand } from './cli/serve.js';
 import { processEnvironment } from './config.js';
+import { loadCommand } from './load/command.js';
 
-export const COMMANDS: Command[] = [helloCommand, repliesCommand, greetingsCommand, bidiCommand, healthCommand, serveCommand];
+export const COMMANDS: Command[] = [
+  helloCommand,
+  repliesCommand,
+  greetingsCommand,
+  bidiCommand,
+  healthCommand,
+  loadCommand,
+  interopCommand,
+  serveCommand,
+];
 
 const USAGE = `Usage: cloudrun-grpc <command> [options]
 

@@ -52,7 +52,7 @@ export const CONNECTION_FLAGS_USAGE = `Connection:
                          "$(gcloud auth print-identity-token)"
   --metadata KEY=VALUE   send this metadata with every call (repeatable; -bin keys take base64)
   --gzip                 compress requests with gzip
-  --deadline DURATION    deadline of each call: 30s by default; 500ms, 2m, 1h (bare numbers are seconds)`;
+  --deadline DURATION    deadline of each call: 30s by default; also 500ms, 2m, 1h`;
 
 export interface ConnectionFlagValues {
   insecure?: boolean;
@@ -66,13 +66,19 @@ export interface ConnectionFlagValues {
   deadline?: string;
 }
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
-const MS_PER_UNIT = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const MS_PER_UNIT: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-function deadlineMs(text: string): number {
-  const match = DURATION.exec(text.trim());
-  const ms = match ? Math.round(Number(match[1]) * MS_PER_UNIT[(match[2] ?? 's') as keyof typeof MS_PER_UNIT]) : 0;
-  if (!(ms > 0)) throw new UsageError(`--deadline "${text}" is not a positive duration such as 30s, 500ms, 2m or 1h`);
+/** "500ms", "30s", "2m", "1h" → milliseconds; the unit is required, as in ghz. */
+export function parseDuration(flag: string, value: string): number {
+  const match = DURATION.exec(value.trim());
+  if (!match) throw new UsageError(`--${flag}: "${value}" is not a duration such as 500ms, 30s, 2m or 1h`);
+  return Math.round(Number(match[1]) * (MS_PER_UNIT[match[2] as string] as number));
+}
+
+export function parseDeadline(value: string): number {
+  const ms = parseDuration('deadline', value);
+  if (ms === 0) throw new UsageError('--deadline: must be above 0');
   return ms;
 }
 
@@ -107,6 +113,6 @@ export function connectOptionsFromFlags(values: ConnectionFlagValues, env: Comma
     ...(auth !== undefined && { auth }),
     ...(values.metadata !== undefined && { metadata: values.metadata.map(metadataPair) }),
     ...(values.gzip === true && { gzip: true }),
-    ...(values.deadline !== undefined && { deadlineMs: deadlineMs(values.deadline) }),
+    ...(values.deadline !== undefined && { deadlineMs: parseDeadline(values.deadline) }),
   };
 }

@@ -69,7 +69,7 @@ t.test('each command turns bad arguments into usage errors', async (t) => {
     [helloCommand, [], /missing TARGET/],
     [helloCommand, ['--insecure', 'host:1', 'Ada', 'extra'], /unexpected argument "extra"/],
     [helloCommand, ['--nope', 'host:1'], /Unknown option '--nope'/],
-    [helloCommand, ['--deadline', 'soon', 'host:1'], /--deadline "soon"/],
+    [helloCommand, ['--deadline', 'soon', 'host:1'], /--deadline: "soon" is not a duration/],
     [helloCommand, ['--metadata', 'bad key=x', '--insecure', 'host:1'], /cannot send metadata "bad key"/],
     [helloCommand, ['--ca-file', '/nonexistent/ca.pem', 'host'], /cannot read the CA file/],
     [repliesCommand, ['--count', 'many', 'host:1'], /--count "many" is not a whole number/],
