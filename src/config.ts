@@ -32,12 +32,34 @@ export interface Config {
   readonly workers: number | 'auto';
   /** Serve through @grpc/grpc-js-xds's XdsServer, which takes its Listener from the xDS control plane. */
   readonly xdsServer: boolean;
+  /** Verify Google ID tokens on every call but health and reflection; undefined leaves calls unauthenticated. */
+  readonly auth: AuthConfig | undefined;
+  /** Serve TLS with this certificate and key; undefined serves plaintext HTTP/2 (h2c), as Cloud Run and Knative expect. */
+  readonly tls: TlsConfig | undefined;
   /** What the platform tells us about where we run, for the streaming decision and logs. */
   readonly platform: {
     readonly kService: string | undefined;
     readonly kRevision: string | undefined;
     readonly kubernetesServiceHost: string | undefined;
   };
+}
+
+export interface AuthConfig {
+  /** Accepted `aud` claims (AUTH_AUDIENCE, comma-separated): the URLs callers mint their tokens for. */
+  readonly audiences: readonly string[];
+  /** When non-empty, only tokens whose verified `email` is listed here may call (AUTH_ALLOWED_EMAILS). */
+  readonly allowedEmails: readonly string[];
+}
+
+export interface TlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+/** What the client CLI takes from the environment. */
+export interface ClientEnvironment {
+  /** A bearer token minted elsewhere (CLOUDRUN_GRPC_TOKEN), used when --token is not given. */
+  readonly token: string | undefined;
 }
 
 /** A configuration value that cannot be used; `variable` names the environment variable at fault. */
@@ -51,7 +73,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 const STREAMING_SETTINGS: readonly StreamingSetting[] = ['auto', 'on', 'off'];
@@ -122,6 +144,37 @@ function readXdsServer(env: Env): boolean {
   return on;
 }
 
+/** A comma-separated list, blanks dropped; empty when the variable is unset. */
+function readList(env: Env, name: string): string[] {
+  return (read(env, name) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function readAuth(env: Env): AuthConfig | undefined {
+  const audiences = readList(env, 'AUTH_AUDIENCE');
+  const allowedEmails = readList(env, 'AUTH_ALLOWED_EMAILS').map((email) => email.toLowerCase());
+  const notEmail = allowedEmails.find((email) => !/^[^@\s]+@[^@\s]+$/.test(email));
+  if (notEmail !== undefined) throw new ConfigError('AUTH_ALLOWED_EMAILS', `"${notEmail}" is not an email address`);
+  if (audiences.length === 0) {
+    if (allowedEmails.length > 0) {
+      throw new ConfigError('AUTH_ALLOWED_EMAILS', 'needs AUTH_AUDIENCE: set the audience callers mint their ID tokens for');
+    }
+    return undefined;
+  }
+  return Object.freeze({ audiences: Object.freeze(audiences), allowedEmails: Object.freeze(allowedEmails) });
+}
+
+function readTls(env: Env): TlsConfig | undefined {
+  const certFile = read(env, 'TLS_CERT_FILE');
+  const keyFile = read(env, 'TLS_KEY_FILE');
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined) throw new ConfigError('TLS_CERT_FILE', 'is unset but TLS_KEY_FILE is set: set both or neither');
+  if (keyFile === undefined) throw new ConfigError('TLS_KEY_FILE', 'is unset but TLS_CERT_FILE is set: set both or neither');
+  return Object.freeze({ certFile, keyFile });
+}
+
 export function loadConfig(env: Env = process.env): Config {
   return Object.freeze({
     host: read(env, 'HOST'),
@@ -140,10 +193,21 @@ export function loadConfig(env: Env = process.env): Config {
     maxConcurrentCalls: readInteger(env, 'MAX_CONCURRENT_CALLS', DEFAULT_MAX_CONCURRENT_CALLS, 0, 1_000_000),
     workers: readWorkers(env),
     xdsServer: readXdsServer(env),
+    auth: readAuth(env),
+    tls: readTls(env),
     platform: Object.freeze({
       kService: read(env, 'K_SERVICE'),
       kRevision: read(env, 'K_REVISION'),
       kubernetesServiceHost: read(env, 'KUBERNETES_SERVICE_HOST'),
     }),
   });
+}
+
+export function loadClientEnvironment(env: Env = process.env): ClientEnvironment {
+  return Object.freeze({ token: read(env, 'CLOUDRUN_GRPC_TOKEN') });
+}
+
+/** The process environment itself, for the CLI to hand its commands (CommandIO.env); parse it with the loaders above. */
+export function processEnvironment(): Env {
+  return process.env;
 }

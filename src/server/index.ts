@@ -7,12 +7,14 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { GREETER_SERVICE, grpcTesting, HEALTH_SERVICE, helloworld, INTEROP_SERVICE, packageDefinition } from '../proto.js';
 import { grpcJsXds } from '../xds.js';
+import { createAuthInterceptor, type CertificateSource } from './auth.js';
 import { CallRegistry, type InFlightCall } from './calls.js';
 import { drain } from './drain.js';
 import { greeterHandlers } from './greeter.js';
 import { createHealth } from './health.js';
 import { testServiceHandlers } from './interop/test-service.js';
 import { resolveStreamingMode, type StreamingMode } from './streaming.js';
+import { serverCredentials } from './tls.js';
 
 export interface GreeterServer {
   readonly grpcServer: grpc.Server;
@@ -27,13 +29,17 @@ export interface GreeterServer {
 
 export interface ServerDependencies {
   readonly logger: Logger;
+  /** Signing keys for ID-token verification (AUTH_AUDIENCE); Google's published certificates by default. */
+  readonly idTokenCertificates?: CertificateSource;
 }
 
-function serverOptions(config: Config, calls: CallRegistry): grpc.ServerOptions {
+function serverOptions(config: Config, calls: CallRegistry, interceptors: grpc.ServerInterceptor[]): grpc.ServerOptions {
   const options: grpc.ServerOptions = {
     'grpc.max_receive_message_length': config.maxReceiveMessageBytes,
     'grpc.max_send_message_length': config.maxSendMessageBytes,
-    interceptors: [calls.interceptor],
+    // grpc-js puts the first interceptor nearest the wire: the access log goes first so that
+    // it also sees (and logs) the calls the auth check ends before their handler.
+    interceptors: [calls.interceptor, ...interceptors],
   };
   if (config.keepaliveTimeMs > 0) {
     options['grpc.keepalive_time_ms'] = config.keepaliveTimeMs;
@@ -46,22 +52,23 @@ function serverOptions(config: Config, calls: CallRegistry): grpc.ServerOptions 
   return options;
 }
 
-function bind(server: grpc.Server, address: string): Promise<number> {
+function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) =>
+    server.bindAsync(address, credentials, (error, port) =>
       error ? reject(error) : resolve(port),
     ),
   );
 }
 
-export function createServer(config: Config, { logger }: ServerDependencies): GreeterServer {
+export function createServer(config: Config, { logger, idTokenCertificates }: ServerDependencies): GreeterServer {
   const streaming = resolveStreamingMode(config);
   const calls = new CallRegistry(logger, config.project, config.maxConcurrentCalls);
   const health = createHealth();
+  const interceptors = config.auth === undefined ? [] : [createAuthInterceptor(config.auth, idTokenCertificates)];
 
   // XdsServer is a grpc.Server whose ports serve only once the control plane has sent their Listener.
   // Its own drain grace (10 min) outlasts SHUTDOWN_GRACE_MS, so drain.ts still decides when calls end.
-  const options = serverOptions(config, calls);
+  const options = serverOptions(config, calls, interceptors);
   const server = config.xdsServer ? new (grpcJsXds().XdsServer)(options) : new grpc.Server(options);
   server.addService(helloworld.Greeter.service, greeterHandlers(streaming.enabled));
   health.implementation.addToServer(server);
@@ -77,14 +84,19 @@ export function createServer(config: Config, { logger }: ServerDependencies): Gr
     streaming,
     async listen() {
       if (config.xdsServer) logger.info({ port: config.port }, `waiting for the xDS control plane to send the Listener for port ${config.port}`);
+      const credentials = serverCredentials(config.tls);
       let port: number;
       if (config.host !== undefined) {
-        port = await bind(server, `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`);
+        port = await bind(server, `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`, credentials);
       } else {
         // Every interface: [::] is dual-stack where IPv6 exists; fall back to IPv4 alone where it does not.
-        port = await bind(server, `[::]:${config.port}`).catch(() => bind(server, `0.0.0.0:${config.port}`));
+        port = await bind(server, `[::]:${config.port}`, credentials).catch(() =>
+          bind(server, `0.0.0.0:${config.port}`, credentials),
+        );
       }
       health.set('SERVING');
+      const tls = config.tls !== undefined;
+      const auth = config.auth?.audiences.join(', ');
       logger.info(
         {
           port,
@@ -92,8 +104,11 @@ export function createServer(config: Config, { logger }: ServerDependencies): Gr
           streaming: streaming.enabled,
           streaming_reason: streaming.reason,
           interop: config.interop,
+          tls,
+          auth_audience: auth,
         },
-        `Greeter listening on port ${port}; streaming ${streaming.enabled ? 'on' : 'off'} (${streaming.reason})`,
+        `Greeter listening on port ${port}${tls ? ' (TLS)' : ''}; streaming ${streaming.enabled ? 'on' : 'off'} ` +
+          `(${streaming.reason}); ${auth === undefined ? 'no token verification' : `ID tokens verified for ${auth}`}`,
       );
       return port;
     },

@@ -5,10 +5,11 @@
 import cluster, { type Worker } from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { Config } from '../config.js';
+import type { Config, Env } from '../config.js';
 import type { Logger } from '../logger.js';
 
 const CGROUP_CPU_MAX = '/sys/fs/cgroup/cpu.max';
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 /**
  * CPUs this process may use: the CPUs it can run on, capped by a cgroup v2 CPU quota (a Kubernetes CPU
@@ -32,19 +33,22 @@ export function resolveWorkerCount(workers: Config['workers'], cpus: () => numbe
 }
 
 /**
- * Runs the primary: forks `count` workers (each runs the same entry point and serves), replaces a worker
- * that dies unexpectedly, and on SIGTERM or SIGINT forwards SIGTERM to every worker and exits once all have
- * drained: 0 when each exited 0. A worker that dies before it ever listened is a start-up failure (port
- * taken, say): replacing it would loop, so the primary stops the rest and exits 1.
+ * Runs the primary: forks `count` workers (each runs the same entry point, with `env` if given, and
+ * serves), replaces a worker that dies unexpectedly, and on SIGTERM or SIGINT forwards SIGTERM to every
+ * worker. Resolves to the exit code once all have stopped: 0 when each drained and exited 0. A worker that
+ * dies before it ever listened is a start-up failure (port taken, say): replacing it would loop, so the
+ * primary stops the rest and resolves to 1.
  */
-export function runPrimary(count: number, logger: Logger): void {
+export function runPrimary(count: number, logger: Logger, env?: Env): Promise<number> {
+  let done!: (code: number) => void;
+  const stopped = new Promise<number>((resolve) => (done = resolve));
   let draining = false;
   let failed = false;
   const listened = new WeakSet<Worker>();
   // Our own count: cluster.workers still lists a dead worker until its IPC channel has closed too.
   const live = new Set<Worker>();
   const fork = (): Worker => {
-    const worker = cluster.fork();
+    const worker = cluster.fork(env);
     live.add(worker);
     return worker;
   };
@@ -75,16 +79,17 @@ export function runPrimary(count: number, logger: Logger): void {
       );
     }
     if (draining && remaining === 0) {
+      for (const signal of SIGNALS) process.off(signal, onSignal);
       logger.info('stopped');
-      logger.flush(() => process.exit(failed ? 1 : 0));
+      logger.flush(() => done(failed ? 1 : 0));
     }
   });
 
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => {
-      if (!draining) stopAll(signal);
-    });
-  }
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (!draining) stopAll(signal);
+  };
+  for (const signal of SIGNALS) process.on(signal, onSignal);
   logger.info({ workers: count }, `starting ${count} server processes on one port`);
   for (let i = 0; i < count; i += 1) fork();
+  return stopped;
 }

@@ -6,7 +6,7 @@ import type { Test } from 'tap';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { helloworld } from '../../src/proto.js';
-import { createServer, type GreeterServer } from '../../src/server/index.js';
+import { createServer, type GreeterServer, type ServerDependencies } from '../../src/server/index.js';
 import type { GreeterClient } from '../../src/generated/helloworld/Greeter.js';
 
 export interface LogLine {
@@ -25,7 +25,12 @@ export interface TestServer {
 }
 
 /** Starts a server for test `t` and stops it (and its clients) when the test ends. */
-export async function startServer(t: Test, env: Record<string, string> = {}, overrides: Partial<Config> = {}): Promise<TestServer> {
+export async function startServer(
+  t: Test,
+  env: Record<string, string> = {},
+  overrides: Partial<Config> = {},
+  dependencies: Omit<ServerDependencies, 'logger'> = {},
+): Promise<TestServer> {
   const config: Config = { ...loadConfig({ LOG_LEVEL: 'debug', ...env }), host: '127.0.0.1', port: 0, ...overrides };
   const logs: LogLine[] = [];
   const sink = new Writable({
@@ -34,7 +39,7 @@ export async function startServer(t: Test, env: Record<string, string> = {}, ove
       callback();
     },
   });
-  const server = createServer(config, { logger: createLogger(config.logLevel, sink) });
+  const server = createServer(config, { ...dependencies, logger: createLogger(config.logLevel, sink) });
   const port = await server.listen();
   const address = `127.0.0.1:${port}`;
   const clients: grpc.Client[] = [];

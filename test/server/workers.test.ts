@@ -68,6 +68,8 @@ t.test('WORKERS=2 serves calls from two processes on one port, and SIGTERM drain
 
   server.child.kill('SIGTERM');
   t.equal((await server.exited).code, 0, 'exit code 0');
+  // 'exit' can come before the last of stdout has been read.
+  await eventually(() => server.logs().at(-1)?.message === 'stopped' && server.logs().at(-1)?.worker === undefined, 5000, 'the last lines');
   const messages = server.logs().map((l) => l.message);
   t.ok(messages.includes('draining every worker (SIGTERM)'));
   t.equal(server.logs().filter((l) => l.message === 'stopped' && l.worker !== undefined).length, 2, 'each worker drained and stopped');

@@ -1,0 +1,112 @@
+// What the call commands (hello, replies, greetings, bidi, health) share:
+// flags, a connection from them, and one mapping from a call's outcome to
+// output and exit code. The exit code of a failed call is its gRPC status code.
+import { createInterface } from 'node:readline';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
+import { connect, type Connection } from '../client/connect.js';
+import type { HelloResponse__Output } from '../generated/helloworld/HelloResponse.js';
+import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, UsageError, connectOptionsFromFlags, type CommandIO, type ConnectionFlagValues } from './command.js';
+
+export const CALL_FLAGS = {
+  ...CONNECTION_FLAGS,
+  json: { type: 'boolean', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+export const CALL_FLAGS_USAGE = `Output:
+  --json                 one JSON object per message on stdout (default: human-readable lines)
+  --help, -h             this help
+
+${CONNECTION_FLAGS_USAGE}
+
+TARGET is host[:port] (port 443 when omitted, unless --insecure), or a gRPC target URI (dns:, xds:).
+Exit status: 0 on OK, else the gRPC status code, with "STATUS_NAME: message" on stderr.`;
+
+/** node:util parseArgs, strict, with its errors turned into usage errors. */
+export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(argv: readonly string[], options: O) {
+  try {
+    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** Rejects positional arguments a command does not take. */
+export function noMoreArguments(extra: readonly string[]): void {
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+}
+
+/** A non-negative whole number from a flag, for the request fields the server range-checks itself. */
+export function wholeNumber(flag: string, text: string | undefined): number {
+  if (text === undefined) return 0;
+  if (!/^\d+$/.test(text)) throw new UsageError(`--${flag} "${text}" is not a whole number`);
+  return Number(text);
+}
+
+/** Prints each reply as it comes: its message, or with --json one JSON object (payload as base64, when any). */
+export function replyPrinter(io: CommandIO, json: boolean): (reply: HelloResponse__Output) => void {
+  return (reply) => {
+    if (!json) return void io.stdout.write(`${reply.message}\n`);
+    const payload = reply.payload.length > 0 ? { payload: reply.payload.toString('base64') } : {};
+    io.stdout.write(`${JSON.stringify({ message: reply.message, sequence: reply.sequence, ...payload })}\n`);
+  };
+}
+
+/** Non-blank stdin lines, trimmed, as they are typed or piped; stops when `signal` aborts. */
+export async function* stdinLines(io: CommandIO, signal: AbortSignal): AsyncGenerator<string> {
+  const lines = createInterface({ input: io.stdin, crlfDelay: Infinity, signal });
+  for await (const line of lines) {
+    const name = line.trim();
+    if (name !== '') yield name;
+  }
+}
+
+/** Writes one HelloRequest per name, waiting while the stream is full, then half-closes. */
+export async function sendNames(call: grpc.ClientWritableStream<{ name: string }>, names: AsyncIterable<string> | Iterable<string>): Promise<void> {
+  for await (const name of names) {
+    if (!call.write({ name })) await new Promise((resolve) => call.once('drain', resolve));
+  }
+  call.end();
+}
+
+function isServiceError(error: unknown): error is grpc.ServiceError {
+  return error instanceof Error && typeof (error as grpc.ServiceError).code === 'number' && 'details' in error;
+}
+
+/**
+ * Connects to `target` as the flags say, runs `call` on a new client, and turns
+ * the outcome into the exit code: `call`'s own code or 0, or the status code of
+ * a failed call (its name and message on stderr).
+ */
+export async function runCall<C extends grpc.Client>(
+  io: CommandIO,
+  flags: ConnectionFlagValues,
+  target: string | undefined,
+  makeClient: (connection: Connection) => C,
+  call: (client: C) => Promise<number | void>,
+): Promise<number> {
+  if (target === undefined) throw new UsageError('missing TARGET (host[:port])');
+  let connection: Connection;
+  try {
+    connection = connect(target, connectOptionsFromFlags(flags, io.env));
+  } catch (error) {
+    throw error instanceof UsageError ? error : new UsageError((error as Error).message);
+  }
+  const client = makeClient(connection);
+  const outcome = await call(client).then(
+    (code) => ({ code: code ?? 0 }),
+    (error: unknown) => ({ error }),
+  );
+  client.close();
+  if ('code' in outcome) return outcome.code;
+  return failedCallExitCode(outcome.error, io);
+}
+
+/** A failed call's status code, its name and message printed on stderr; anything but a gRPC status is rethrown. */
+function failedCallExitCode(error: unknown, io: CommandIO): number {
+  if (!isServiceError(error)) throw error;
+  io.stderr.write(`${grpc.status[error.code]}: ${error.details}\n`);
+  // The one failure whose message does not say what to do: TLS spoken to a plaintext server.
+  if (/wrong version number/.test(error.details)) io.stderr.write('hint: the server speaks plaintext (h2c): add --insecure\n');
+  return error.code;
+}

@@ -1,0 +1,202 @@
+// `cloudrun-grpc load <target> …`: flags → a validated LoadPlan (errors name
+// the flag), then open, run, report. Exit codes: 0 done, 1 a --fail-on-* gate
+// tripped or the target could not be reached, 2 bad usage, 130 interrupted.
+import { parseArgs } from 'node:util';
+import {
+  CONNECTION_FLAGS,
+  CONNECTION_FLAGS_USAGE,
+  UsageError,
+  connectOptionsFromFlags,
+  type Command,
+  type ConnectionFlagValues,
+  parseDeadline,
+  parseDuration,
+} from '../cli/command.js';
+import type { GateThresholds } from './gates.js';
+import { DEFAULTS, SHAPES, type LoadPlan, type StopCondition } from './plan.js';
+import { showProgress } from './progress.js';
+import { buildReport, formatReport } from './report.js';
+import { openLoad, type PreparedLoad } from './runner.js';
+import { openWorkers } from './workers.js';
+
+/** A --fail-on gate tripped, or the run could not start. */
+export const EXIT_FAILED = 1;
+export const EXIT_INTERRUPTED = 130;
+
+const LOAD_FLAGS = {
+  ...CONNECTION_FLAGS,
+  shape: { type: 'string', default: 'unary' },
+  concurrency: { type: 'string', short: 'c' },
+  connections: { type: 'string' },
+  total: { type: 'string', short: 'n' },
+  duration: { type: 'string', short: 'z' },
+  rps: { type: 'string', short: 'r' },
+  warmup: { type: 'string' },
+  messages: { type: 'string' },
+  'interval-ms': { type: 'string' },
+  replies: { type: 'string' },
+  'payload-bytes': { type: 'string' },
+  workers: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  'fail-on-error-rate': { type: 'string' },
+  'fail-on-p99-ms': { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+const USAGE = `Usage: cloudrun-grpc load <target> [options]
+
+Drives the Greeter at <target> (host[:port], dns:, xds:///) with one call shape and reports
+throughput, latency percentiles (HdrHistogram) and the status-code distribution.
+
+Load:
+  --shape S              unary | server | client | bidi (default unary)
+  -c, --concurrency N    calls in flight at once (default ${DEFAULTS.concurrency}); with --rps, the most in flight
+  --connections N        separate HTTP/2 connections, calls spread over them (default ${DEFAULTS.connections}; at most --concurrency)
+  -n, --total N          stop after N measured calls                    } exactly one
+  -z, --duration D       stop starting calls after D (e.g. 30s, 500ms, 2m) } of these
+  -r, --rps N            open loop: start N calls per second on a fixed schedule; latency is then
+                         measured from each call's scheduled start (no coordinated omission)
+  --warmup D             run the same load for D first, unmeasured (default none)
+  --workers N            threads generating load, each with its own share of the connections
+                         (default ${DEFAULTS.workers}: this thread; at most --connections)
+
+Streams:
+  --messages N           client, bidi: messages sent per stream (default ${DEFAULTS.messages}); bidi waits for each reply
+  --interval-ms N        client, bidi: pause between sent messages; server: interval_ms asked of the server (default 0)
+  --replies N            server: replies asked for per call (default ${DEFAULTS.replies})
+  --payload-bytes N      filler bytes in each request and asked for in each reply (default 0)
+
+Report:
+  --json                 the report as JSON on stdout (default: text)
+  --fail-on-error-rate X exit 1 when errors/calls is above X (0.01 or 1%)
+  --fail-on-p99-ms X     exit 1 when the p99 latency is above X milliseconds
+
+${CONNECTION_FLAGS_USAGE}
+
+Progress goes to stderr when it is a terminal. Ctrl-C stops the run and prints the partial
+report (exit 130). Exit 1 when a --fail-on gate trips or the target cannot be reached.`;
+
+type Values = ReturnType<typeof parseLoadFlags>['values'];
+
+function parseLoadFlags(argv: readonly string[]) {
+  try {
+    return parseArgs({ args: [...argv], options: LOAD_FLAGS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function wholeNumber(flag: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min) throw new UsageError(`--${flag}: "${value}" is not a whole number of at least ${min}`);
+  return Number(value);
+}
+
+function positiveNumber(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag}: "${value}" is not a number above 0`);
+  return n;
+}
+
+
+/** "500ms", "30s", "1.5m", "1h" → milliseconds. */
+/** "0.01" or "1%" → 0.01. */
+function fraction(flag: string, value: string): number {
+  const percent = value.trim().endsWith('%');
+  const n = Number(percent ? value.trim().slice(0, -1) : value);
+  const rate = percent ? n / 100 : n;
+  if (value.trim() === '' || !Number.isFinite(rate) || rate < 0 || rate > 1) {
+    throw new UsageError(`--${flag}: "${value}" is not a rate from 0 to 1 (or 0% to 100%)`);
+  }
+  return rate;
+}
+
+function stopCondition(values: Values): StopCondition {
+  if (values.total !== undefined && values.duration !== undefined) throw new UsageError('give either --total or --duration, not both');
+  if (values.total !== undefined) return { total: wholeNumber('total', values.total, 0, 1) };
+  if (values.duration !== undefined) return { durationMs: parseDuration('duration', values.duration) };
+  throw new UsageError('say how long to run: --total N (calls) or --duration D (e.g. 30s)');
+}
+
+export interface LoadInvocation {
+  readonly plan: LoadPlan;
+  readonly thresholds: GateThresholds;
+  readonly json: boolean;
+  readonly connection: ConnectionFlagValues;
+}
+
+/** Flags → plan, checked once at the door; every error names its flag. */
+export function parseLoadArgs(argv: readonly string[]): LoadInvocation | 'help' {
+  const { values, positionals } = parseLoadFlags(argv);
+  if (values.help) return 'help';
+  if (positionals.length !== 1) throw new UsageError(`give one target (host[:port]); got ${positionals.length}`);
+  const shape = SHAPES.find((s) => s === values.shape);
+  if (shape === undefined) throw new UsageError(`--shape: "${values.shape}" is not one of ${SHAPES.join(', ')}`);
+  const concurrency = wholeNumber('concurrency', values.concurrency, DEFAULTS.concurrency, 1);
+  const connections = wholeNumber('connections', values.connections, DEFAULTS.connections, 1);
+  const workers = wholeNumber('workers', values.workers, DEFAULTS.workers, 1);
+  if (connections > concurrency) throw new UsageError(`--connections (${connections}) cannot exceed --concurrency (${concurrency}): a connection without a call is idle`);
+  if (workers > connections) throw new UsageError(`--workers (${workers}) cannot exceed --connections (${connections}): a connection cannot be shared across threads`);
+  const plan: LoadPlan = {
+    target: positionals[0] as string,
+    shape,
+    concurrency,
+    connections,
+    stop: stopCondition(values),
+    rps: values.rps === undefined ? undefined : positiveNumber('rps', values.rps),
+    warmupMs: values.warmup === undefined ? DEFAULTS.warmupMs : parseDuration('warmup', values.warmup),
+    deadlineMs: values.deadline === undefined ? DEFAULTS.deadlineMs : parseDeadline(values.deadline),
+    messages: wholeNumber('messages', values.messages, DEFAULTS.messages, 1),
+    intervalMs: wholeNumber('interval-ms', values['interval-ms'], DEFAULTS.intervalMs, 0),
+    replies: wholeNumber('replies', values.replies, DEFAULTS.replies, 1),
+    payloadBytes: wholeNumber('payload-bytes', values['payload-bytes'], DEFAULTS.payloadBytes, 0),
+    workers,
+  };
+  const thresholds: GateThresholds = {
+    ...(values['fail-on-error-rate'] !== undefined && { errorRate: fraction('fail-on-error-rate', values['fail-on-error-rate']) }),
+    ...(values['fail-on-p99-ms'] !== undefined && { p99Ms: positiveNumber('fail-on-p99-ms', values['fail-on-p99-ms']) }),
+  };
+  return { plan, thresholds, json: values.json, connection: values };
+}
+
+function open(plan: LoadPlan, connection: ConnectionFlagValues): Promise<PreparedLoad> {
+  return plan.workers > 1 ? openWorkers(plan, connection) : openLoad(plan, connectOptionsFromFlags(connection));
+}
+
+export const loadCommand: Command = {
+  name: 'load',
+  summary: 'load-test the Greeter: any call shape, closed loop or fixed rate, HdrHistogram percentiles',
+  usage: USAGE,
+  async run(argv, io) {
+    const invocation = parseLoadArgs(argv);
+    if (invocation === 'help') {
+      io.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    const { plan, thresholds, json, connection } = invocation;
+    let load: PreparedLoad;
+    try {
+      load = await open(plan, connection);
+    } catch (error) {
+      // Unreachable target (ConnectError), unreadable --ca-file, a worker that could not start.
+      io.stderr.write(`cloudrun-grpc load: ${(error as Error).message}\n`);
+      return EXIT_FAILED;
+    }
+    const run = load.start();
+    const stop = (): void => run.stop();
+    // One Ctrl-C stops the run and prints what was measured; a second one (default handler again) kills.
+    process.once('SIGINT', stop);
+    const hideProgress = showProgress(io.stderr, run);
+    let report;
+    try {
+      report = buildReport(plan, await run.finished, thresholds);
+    } finally {
+      process.off('SIGINT', stop);
+      hideProgress();
+      load.close();
+    }
+    io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    if (report.endReason === 'interrupted') return EXIT_INTERRUPTED;
+    return report.gates.every((gate) => gate.passed) ? 0 : EXIT_FAILED;
+  },
+};

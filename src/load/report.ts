@@ -1,0 +1,175 @@
+// The report of a run: one plain object (the --json output, field names after
+// ghz's where they overlap) and its text rendering.
+import { checkGates, type GateResult, type GateThresholds } from './gates.js';
+import { histogramBuckets, mergeHistograms, summarizeLatency, type HistogramBucket, type LatencySummaryMs } from './histogram.js';
+import { isTotal, type LoadPlan } from './plan.js';
+import type { RunResult } from './runner.js';
+
+export interface RateReport {
+  /** --rps: calls per second asked for. */
+  readonly askedRps: number;
+  /** Calls started per second, over the span in which they were started. */
+  readonly achievedRps: number;
+  /** How far the achieved rate fell short of the asked one: 0 (on schedule) to 1. */
+  readonly shortfall: number;
+  /** The latest any call started after its due time. */
+  readonly maxStartLagMs: number;
+}
+
+export interface LoadReport {
+  readonly date: string;
+  readonly target: string;
+  readonly shape: LoadPlan['shape'];
+  readonly options: {
+    readonly concurrency: number;
+    readonly connections: number;
+    readonly total: number | null;
+    readonly durationMs: number | null;
+    readonly rps: number | null;
+    readonly warmupMs: number;
+    readonly deadlineMs: number;
+    readonly messages: number;
+    readonly intervalMs: number;
+    readonly replies: number;
+    readonly payloadBytes: number;
+    readonly workers: number;
+  };
+  readonly endReason: 'total' | 'duration' | 'interrupted';
+  /** Measured calls completed (warm-up calls are not counted). */
+  readonly count: number;
+  readonly elapsedMs: number;
+  /** Calls completed per second. */
+  readonly rps: number;
+  readonly errors: number;
+  /** errors / count, 0 to 1. */
+  readonly errorRate: number;
+  readonly messagesSent: number;
+  readonly messagesReceived: number;
+  readonly messagesSentPerSecond: number;
+  readonly messagesReceivedPerSecond: number;
+  /** Every measured call, failed ones included. */
+  readonly latencyMs: LatencySummaryMs;
+  /** "call start", or "scheduled start" with --rps (no coordinated omission). */
+  readonly latencyMeasuredFrom: 'call start' | 'scheduled start';
+  readonly histogram: readonly HistogramBucket[];
+  /** Status code name → calls. */
+  readonly statusCodeDistribution: Readonly<Record<string, number>>;
+  /** "CODE: message" → calls (at most 20 distinct messages; the rest under "(other error messages)"). */
+  readonly errorDistribution: Readonly<Record<string, number>>;
+  /** Only with --rps. */
+  readonly rate: RateReport | null;
+  readonly warmupCalls: number;
+  readonly gates: readonly GateResult[];
+  /** The latency histogram (µs) in HdrHistogram's compressed base64 encoding, for exact merging by other tools. */
+  readonly hdrHistogram: string;
+}
+
+const round = (n: number, places = 3): number => Math.round(n * 10 ** places) / 10 ** places;
+const perSecond = (n: number, ms: number): number => (ms > 0 ? round((n * 1000) / ms, 2) : 0);
+
+export function buildReport(plan: LoadPlan, result: RunResult, thresholds: GateThresholds, date = new Date()): LoadReport {
+  const { tally } = result;
+  const histogram = mergeHistograms([tally.histogram]);
+  const latencyMs = summarizeLatency(histogram);
+  const errorRate = tally.calls > 0 ? tally.errors / tally.calls : 0;
+  let rate: RateReport | null = null;
+  if (plan.rps !== undefined) {
+    // N calls on schedule start over (N - 1) spacings; one more spacing makes the span N / rate. With
+    // --duration the span is at least the time the run had to start calls, so a stall at the end still counts.
+    const timeToStartMs = isTotal(plan.stop) ? 0 : Math.min(plan.stop.durationMs, result.elapsedMs);
+    const spanMs = Math.max(result.startSpanMs + 1000 / plan.rps, timeToStartMs);
+    const achievedRps = tally.calls > 0 ? perSecond(tally.calls, spanMs) : 0;
+    rate = {
+      askedRps: plan.rps,
+      achievedRps,
+      shortfall: round(Math.max(0, 1 - achievedRps / plan.rps), 4),
+      maxStartLagMs: round(result.maxStartLagMs),
+    };
+  }
+  return {
+    date: date.toISOString(),
+    target: plan.target,
+    shape: plan.shape,
+    options: {
+      concurrency: plan.concurrency,
+      connections: plan.connections,
+      total: isTotal(plan.stop) ? plan.stop.total : null,
+      durationMs: isTotal(plan.stop) ? null : plan.stop.durationMs,
+      rps: plan.rps ?? null,
+      warmupMs: plan.warmupMs,
+      deadlineMs: plan.deadlineMs,
+      messages: plan.messages,
+      intervalMs: plan.intervalMs,
+      replies: plan.replies,
+      payloadBytes: plan.payloadBytes,
+      workers: plan.workers,
+    },
+    endReason: result.interrupted ? 'interrupted' : isTotal(plan.stop) ? 'total' : 'duration',
+    count: tally.calls,
+    elapsedMs: round(result.elapsedMs),
+    rps: perSecond(tally.calls, result.elapsedMs),
+    errors: tally.errors,
+    errorRate: round(errorRate, 6),
+    messagesSent: tally.sent,
+    messagesReceived: tally.received,
+    messagesSentPerSecond: perSecond(tally.sent, result.elapsedMs),
+    messagesReceivedPerSecond: perSecond(tally.received, result.elapsedMs),
+    latencyMs,
+    latencyMeasuredFrom: plan.rps === undefined ? 'call start' : 'scheduled start',
+    histogram: histogramBuckets(histogram),
+    statusCodeDistribution: tally.codes,
+    errorDistribution: tally.errorMessages,
+    rate,
+    warmupCalls: result.warmupCalls,
+    gates: checkGates(thresholds, { calls: tally.calls, errorRate, p99Ms: latencyMs.p99 }),
+    hdrHistogram: tally.histogram,
+  };
+}
+
+const percent = (fraction: number): string => `${round(fraction * 100, 2)} %`;
+const BAR_WIDTH = 40;
+
+function describeGate(gate: GateResult): string {
+  const verdict = gate.passed ? 'pass' : 'FAIL';
+  return gate.gate === 'error-rate'
+    ? `  ${verdict}  error rate ${percent(gate.actual)} (limit ${percent(gate.threshold)})`
+    : `  ${verdict}  p99 ${gate.actual} ms (limit ${gate.threshold} ms)`;
+}
+
+export function formatReport(report: LoadReport): string {
+  const { options: o, latencyMs: l } = report;
+  const ended = { total: 'total reached', duration: 'duration reached', interrupted: 'INTERRUPTED (partial report)' }[report.endReason];
+  const lines = [
+    `Load test: ${report.shape} on ${report.target}; ${o.concurrency} in flight over ${o.connections} connection(s)` +
+      (o.workers > 1 ? ` from ${o.workers} workers` : ''),
+    `  Ended:      ${ended} after ${round(report.elapsedMs / 1000, 2)} s` + (report.warmupCalls > 0 ? ` (plus ${report.warmupCalls} warm-up calls)` : ''),
+    `  Calls:      ${report.count}, ${report.rps} calls/s; ${report.errors} errors (${percent(report.errorRate)})`,
+    `  Messages:   ${report.messagesSent} sent (${report.messagesSentPerSecond}/s), ${report.messagesReceived} received (${report.messagesReceivedPerSecond}/s)`,
+  ];
+  if (report.rate) {
+    const r = report.rate;
+    lines.push(
+      `  Rate:       asked ${r.askedRps}/s, achieved ${r.achievedRps}/s (${percent(r.shortfall)} short); latest start ${r.maxStartLagMs} ms after due`,
+    );
+  }
+  lines.push(
+    '',
+    `Latency (ms, from ${report.latencyMeasuredFrom}):`,
+    `  min ${l.min}  mean ${l.mean}  p50 ${l.p50}  p90 ${l.p90}  p95 ${l.p95}  p99 ${l.p99}  p99.9 ${l.p999}  max ${l.max}`,
+  );
+  if (report.histogram.length > 0) {
+    const most = Math.max(...report.histogram.map((b) => b.count));
+    lines.push('', 'Latency histogram (ms, bucket upper bound [calls]):');
+    for (const b of report.histogram) {
+      lines.push(`  ${String(b.mark).padStart(10)} [${b.count}]\t|${'∎'.repeat(Math.round((b.count / most) * BAR_WIDTH))}`);
+    }
+  }
+  lines.push('', 'Status codes:');
+  for (const [code, n] of Object.entries(report.statusCodeDistribution)) lines.push(`  [${code}]\t${n} calls`);
+  if (report.errors > 0) {
+    lines.push('', 'Errors:');
+    for (const [message, n] of Object.entries(report.errorDistribution)) lines.push(`  [${n}]\t${message}`);
+  }
+  if (report.gates.length > 0) lines.push('', 'Gates:', ...report.gates.map(describeGate));
+  return `${lines.join('\n')}\n`;
+}

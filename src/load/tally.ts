@@ -1,0 +1,88 @@
+// The running count of one thread's measured calls, and its plain-data
+// snapshot, which crosses worker threads and merges exactly.
+import * as grpc from '@grpc/grpc-js';
+import { createHistogram, encodeHistogram, mergeHistograms, recordLatency, type Histogram } from './histogram.js';
+
+/** How one call ended. */
+export interface CallOutcome {
+  readonly code: grpc.status;
+  readonly details: string;
+  readonly sent: number;
+  readonly received: number;
+}
+
+/** Distinct error messages kept per run; the rest are counted under one line, so a message with ids in it cannot flood the report. */
+export const MAX_ERROR_MESSAGES = 20;
+export const OTHER_ERRORS = '(other error messages)';
+
+export interface TallySnapshot {
+  readonly calls: number;
+  readonly errors: number;
+  readonly sent: number;
+  readonly received: number;
+  /** Status code name → calls. */
+  readonly codes: Readonly<Record<string, number>>;
+  /** "CODE: details" → calls. */
+  readonly errorMessages: Readonly<Record<string, number>>;
+  /** HdrHistogram compressed encoding of call latencies (µs). */
+  readonly histogram: string;
+}
+
+export class Tally {
+  calls = 0;
+  errors = 0;
+  sent = 0;
+  received = 0;
+  readonly histogram: Histogram = createHistogram();
+  private readonly codes = new Map<grpc.status, number>();
+  private readonly errorMessages = new Map<string, number>();
+
+  record(outcome: CallOutcome, latencyMs: number): void {
+    this.calls += 1;
+    this.sent += outcome.sent;
+    this.received += outcome.received;
+    recordLatency(this.histogram, latencyMs);
+    this.codes.set(outcome.code, (this.codes.get(outcome.code) ?? 0) + 1);
+    if (outcome.code === grpc.status.OK) return;
+    this.errors += 1;
+    let message = `${grpc.status[outcome.code] ?? outcome.code}: ${outcome.details}`;
+    if (!this.errorMessages.has(message) && this.errorMessages.size >= MAX_ERROR_MESSAGES) message = OTHER_ERRORS;
+    this.errorMessages.set(message, (this.errorMessages.get(message) ?? 0) + 1);
+  }
+
+  snapshot(): TallySnapshot {
+    return {
+      calls: this.calls,
+      errors: this.errors,
+      sent: this.sent,
+      received: this.received,
+      codes: Object.fromEntries([...this.codes].map(([code, n]) => [grpc.status[code] ?? String(code), n])),
+      errorMessages: Object.fromEntries(this.errorMessages),
+      histogram: encodeHistogram(this.histogram),
+    };
+  }
+}
+
+function addCounts(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
+  for (const [key, n] of Object.entries(from)) into[key] = (into[key] ?? 0) + n;
+}
+
+/** One snapshot holding every call of the given ones (histograms merged exactly). */
+export function mergeSnapshots(snapshots: readonly TallySnapshot[]): TallySnapshot {
+  const codes: Record<string, number> = {};
+  const errorMessages: Record<string, number> = {};
+  for (const s of snapshots) {
+    addCounts(codes, s.codes);
+    addCounts(errorMessages, s.errorMessages);
+  }
+  const sum = (pick: (s: TallySnapshot) => number): number => snapshots.reduce((n, s) => n + pick(s), 0);
+  return {
+    calls: sum((s) => s.calls),
+    errors: sum((s) => s.errors),
+    sent: sum((s) => s.sent),
+    received: sum((s) => s.received),
+    codes,
+    errorMessages,
+    histogram: encodeHistogram(mergeHistograms(snapshots.map((s) => s.histogram))),
+  };
+}

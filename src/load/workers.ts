@@ -1,0 +1,121 @@
+// --workers N: the plan split into N shares, each run by a worker thread with
+// its own connections, so that generating load is not capped by one core.
+// Workers connect first, then all start together; their results merge exactly
+// (counts add up, histograms are merged from HdrHistogram's encoding).
+import { Worker } from 'node:worker_threads';
+import type { ConnectionFlagValues } from '../cli/command.js';
+import { isTotal, type LoadPlan } from './plan.js';
+import { ConnectError, type LoadRun, type PreparedLoad, type Progress, type RunResult } from './runner.js';
+import { mergeSnapshots } from './tally.js';
+import type { WorkerInput } from './worker.js';
+
+export type ToWorker = { readonly type: 'start' } | { readonly type: 'stop' };
+export type FromWorker =
+  | { readonly type: 'ready' }
+  | { readonly type: 'error'; readonly message: string }
+  | { readonly type: 'progress'; readonly progress: Progress }
+  | { readonly type: 'result'; readonly result: RunResult };
+
+/**
+ * Built, the worker is plain JavaScript. Under tsx (tests, `npm run bench`) it is TypeScript, and on
+ * Node 20 tsx's loader hooks do not reach worker threads (privatenumber/tsx#354), so the worker
+ * registers them itself before importing its module.
+ */
+function newWorker(workerData: WorkerInput): Worker {
+  /* c8 ignore next */
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData });
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const worker = JSON.stringify(new URL('./worker.ts', import.meta.url).href);
+  return new Worker(`import(${tsx}).then((api) => { api.register(); return import(${worker}); })`, { eval: true, workerData });
+}
+
+/** `n` split into `parts` whole shares that differ by at most one and add up to `n`. */
+export function shares(n: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor(n / parts) + (i < n % parts ? 1 : 0));
+}
+
+/** Each worker's plan; needs workers ≤ concurrency and workers ≤ connections (the command checks). */
+export function splitPlan(plan: LoadPlan): LoadPlan[] {
+  const concurrency = shares(plan.concurrency, plan.workers);
+  const connections = shares(plan.connections, plan.workers);
+  const totals = isTotal(plan.stop) ? shares(plan.stop.total, plan.workers) : undefined;
+  return concurrency.map((c, i) => ({
+    ...plan,
+    workers: 1,
+    concurrency: c,
+    connections: connections[i] as number,
+    stop: totals ? { total: totals[i] as number } : plan.stop,
+  }));
+}
+
+export function mergeResults(results: readonly RunResult[]): RunResult {
+  const max = (pick: (r: RunResult) => number): number => Math.max(...results.map(pick));
+  return {
+    tally: mergeSnapshots(results.map((r) => r.tally)),
+    warmupCalls: results.reduce((n, r) => n + r.warmupCalls, 0),
+    elapsedMs: max((r) => r.elapsedMs),
+    startSpanMs: max((r) => r.startSpanMs),
+    maxStartLagMs: max((r) => r.maxStartLagMs),
+    interrupted: results.some((r) => r.interrupted),
+  };
+}
+
+interface LoadWorker {
+  readonly worker: Worker;
+  readonly ready: Promise<void>;
+  readonly result: Promise<RunResult>;
+  progress: Progress;
+}
+
+function spawnWorker(input: WorkerInput, index: number): LoadWorker {
+  const worker = newWorker(input);
+  const received = <T extends FromWorker['type']>(type: T): Promise<Extract<FromWorker, { type: T }>> =>
+    new Promise((resolve) =>
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === type) resolve(message as Extract<FromWorker, { type: T }>);
+      }),
+    );
+  const failed = new Promise<never>((_, reject) => {
+    worker.on('error', reject);
+    worker.on('exit', (code) => reject(new Error(`load worker ${index} exited with code ${code} before reporting`)));
+    void received('error').then(({ message }) => reject(new ConnectError(message)));
+  });
+  const ready = Promise.race([failed, received('ready').then(() => undefined)]);
+  const result = Promise.race([failed, received('result').then((message) => message.result)]);
+  // A worker that fails before starting is reported through `ready`; nobody awaits its result then.
+  result.catch(() => undefined);
+  const state: LoadWorker = { worker, ready, result, progress: { phase: 'warmup', calls: 0, errors: 0 } };
+  worker.on('message', (message: FromWorker) => {
+    if (message.type === 'progress') state.progress = message.progress;
+  });
+  return state;
+}
+
+export async function openWorkers(plan: LoadPlan, connection: ConnectionFlagValues): Promise<PreparedLoad> {
+  const workers = splitPlan(plan).map((part, index) =>
+    spawnWorker({ plan: part, share: { index, of: plan.workers }, connection }, index),
+  );
+  const close = (): void => workers.forEach(({ worker }) => void worker.terminate());
+  try {
+    await Promise.all(workers.map((w) => w.ready));
+  } catch (error) {
+    close();
+    throw error;
+  }
+  const send = (message: ToWorker): void => workers.forEach(({ worker }) => worker.postMessage(message));
+  return {
+    start(): LoadRun {
+      send({ type: 'start' });
+      return {
+        progress: () => ({
+          phase: workers.some((w) => w.progress.phase === 'warmup') ? 'warmup' : 'measure',
+          calls: workers.reduce((n, w) => n + w.progress.calls, 0),
+          errors: workers.reduce((n, w) => n + w.progress.errors, 0),
+        }),
+        stop: () => send({ type: 'stop' }),
+        finished: Promise.all(workers.map((w) => w.result)).then(mergeResults),
+      };
+    },
+    close,
+  };
+}

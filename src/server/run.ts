@@ -1,0 +1,69 @@
+// The server as a process, shared by src/main.ts and `cloudrun-grpc serve`:
+// environment → config → server → listen, then SIGTERM/SIGINT → drain. With
+// WORKERS > 1 this process becomes the cluster primary (workers.ts) and each
+// worker runs the same entry point again, arriving here as a worker.
+import cluster from 'node:cluster';
+import { ConfigError, loadConfig, type Config, type Env } from '../config.js';
+import { createLogger, sharedStdout, type Logger } from '../logger.js';
+import { createServer } from './index.js';
+import { resolveWorkerCount, runPrimary } from './workers.js';
+
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/** pino writes asynchronously: wait for the last lines to reach stdout before the process exits. */
+function flushed(logger: Logger): Promise<void> {
+  return new Promise((resolve) => logger.flush(() => resolve()));
+}
+
+function invalid(error: ConfigError, stderr: NodeJS.WritableStream): number {
+  stderr.write(`cloudrun-grpc: invalid configuration: ${error.message}\n`);
+  return 2;
+}
+
+/**
+ * Runs the Greeter until a signal has drained it. Resolves to the process exit
+ * code: 0 after a drain, 1 when it cannot listen, 2 when the configuration
+ * (including an unreadable TLS_CERT_FILE or TLS_KEY_FILE) is invalid.
+ */
+export async function runServer(env?: Env, stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return invalid(error, stderr);
+  }
+
+  if (cluster.isPrimary) {
+    const workers = resolveWorkerCount(config.workers);
+    if (workers > 1) return runPrimary(workers, createLogger(config.logLevel), env);
+  }
+  const logger = cluster.isWorker
+    ? // Workers share stdout: whole lines per write, and each line says which worker wrote it.
+      createLogger(config.logLevel, sharedStdout()).child({ worker: cluster.worker?.id, pid: process.pid })
+    : createLogger(config.logLevel);
+  const server = createServer(config, { logger });
+  let stopped!: (code: number) => void;
+  const drained = new Promise<number>((resolve) => (stopped = resolve));
+  const onSignal = (signal: NodeJS.Signals): void => {
+    void server.drain(signal).then(() => {
+      logger.info('stopped');
+      stopped(0);
+    });
+  };
+  for (const signal of SIGNALS) process.once(signal, onSignal);
+
+  try {
+    await server.listen();
+  } catch (error) {
+    for (const signal of SIGNALS) process.off(signal, onSignal);
+    if (error instanceof ConfigError) return invalid(error, stderr);
+    const where = `${config.host ?? 'every interface'} port ${config.port}`;
+    logger.fatal({ err: error, host: config.host, port: config.port }, `cannot listen on ${where} (check HOST and PORT)`);
+    await flushed(logger);
+    return 1;
+  }
+  const code = await drained;
+  await flushed(logger);
+  return code;
+}

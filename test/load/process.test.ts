@@ -1,0 +1,51 @@
+// The load command as its own process: Ctrl-C and exit codes, as a CI job or a person sees them.
+import { spawn } from 'node:child_process';
+import t, { type Test } from 'tap';
+import { eventually, startServer, type LogLine } from '../helpers/server.js';
+
+const FIXTURE = 'test/load/fixtures/load-cli.ts';
+
+interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function startLoad(t: Test, args: string[]): { exited: Promise<Exit>; interrupt(): void } {
+  // This process's own TypeScript loader (tsx when run by hand): under tap, the child's coverage then
+  // maps onto the same sources as ours instead of garbling them with another transpiler's source maps.
+  const child = spawn(process.execPath, [...process.execArgv, FIXTURE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => void child.kill('SIGKILL'));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<Exit>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return { exited, interrupt: () => void child.kill('SIGINT') };
+}
+
+const unaryCalls = (logs: LogLine[]): number => logs.filter((l) => l.method === '/helloworld.Greeter/SayHello').length;
+
+t.test('Ctrl-C (SIGINT) stops the run and prints the partial report, exit code 130', async (t) => {
+  const { address, logs } = await startServer(t, { LOG_LEVEL: 'info' });
+  const load = startLoad(t, [address, '--insecure', '--duration', '60s', '-c', '4', '--connections', '2']);
+  await eventually(() => unaryCalls(logs) >= 50, 30_000, 'calls to arrive');
+  load.interrupt();
+  const { code, stdout } = await load.exited;
+  t.equal(code, 130);
+  t.match(stdout, /Ended: +INTERRUPTED \(partial report\)/);
+  t.match(stdout, /Calls: +[1-9]\d*,/);
+});
+
+t.test('a tripped --fail-on-error-rate gate exits non-zero', async (t) => {
+  const { address } = await startServer(t, { LOG_LEVEL: 'silent', STREAMING: 'off' });
+  const { code, stdout } = await startLoad(t, [address, '--insecure', '--json', '--shape', 'server', '--total', '5', '--fail-on-error-rate', '0.1']).exited;
+  t.equal(code, 1);
+  t.match(JSON.parse(stdout), { statusCodeDistribution: { UNIMPLEMENTED: 5 }, gates: [{ gate: 'error-rate', passed: false }] });
+});
+
+t.test('a usage error exits 2 and names the flag', async (t) => {
+  const { code, stderr } = await startLoad(t, ['127.0.0.1:1', '--total', 'many']).exited;
+  t.equal(code, 2);
+  t.match(stderr, /--total: "many" is not a whole number/);
+});
