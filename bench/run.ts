@@ -1,217 +1,191 @@
-// npm run bench [-- --quick]: the project's server (src/main.ts, access log on
-// at the default level, stdout to a file) against a bare grpc-js Greeter
-// (bench/baseline-server.ts), both as child processes on 127.0.0.1, driven by
-// the load harness in this process with the same settings, in the same run.
-// Prints a table and writes bench/results/bench-<time>.json.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer as createTcpServer, connect as tcpConnect } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { connect, greeterClient } from '../src/client/connect.js';
+// npm run bench [-- --quick] [-- --runs N]: the project's server (src/main.ts,
+// stdout to a file) in three configurations against a bare grpc-js Greeter
+// (bench/baseline-server.ts), all as child processes on 127.0.0.1, driven by
+// the load harness in this process with the same settings, in the same run:
+//   project            the default configuration: access log on (LOG_LEVEL=info)
+//   project, log off   LOG_LEVEL=warn: the access line of a successful call is off
+//   project, 2 workers WORKERS=2 (CPU counted over the primary and both workers)
+// Every figure is the median of --runs runs (default 3; fresh servers each run),
+// shown with its ratio to the baseline. Then overload: 100 ms server-streaming
+// calls at concurrency 128 against MAX_CONCURRENT_CALLS=64 (2× the limit) and
+// against no limit: throughput, latency and error rate.
+// Prints tables and writes bench/results/bench-<time>.json.
 import { DEFAULTS, type LoadPlan } from '../src/load/plan.js';
-import { buildReport } from '../src/load/report.js';
+import { buildReport, type LoadReport } from '../src/load/report.js';
 import { openLoad } from '../src/load/runner.js';
+import { childPids, cpuSecondsOf, median, ratio, rssMiB, startServer, writeResults, type BenchServer, type ServerKind } from './servers.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 const quick = process.argv.includes('--quick');
-const durationMs = quick ? 1500 : 5000;
-const warmupMs = quick ? 300 : 1000;
-const coldStarts = quick ? 1 : 3;
-/** Linux reports CPU time in clock ticks (USER_HZ), 100 per second on every mainstream kernel. */
-const TICKS_PER_SECOND = 100;
+const runsArg = process.argv.indexOf('--runs');
+const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : quick ? 1 : 3;
+const durationMs = quick ? 1000 : 3000;
+const warmupMs = quick ? 200 : 500;
 
-type ServerKind = 'project' | 'baseline';
-const KINDS: readonly ServerKind[] = ['project', 'baseline'];
+interface Variant {
+  readonly name: string;
+  readonly kind: ServerKind;
+  readonly env: Record<string, string>;
+}
+
+const VARIANTS: readonly Variant[] = [
+  { name: 'baseline', kind: 'baseline', env: {} },
+  { name: 'project', kind: 'project', env: {} },
+  { name: 'project, log off', kind: 'project', env: { LOG_LEVEL: 'warn' } },
+  { name: 'project, 2 workers', kind: 'project', env: { WORKERS: '2' } },
+];
 
 interface Scenario {
   readonly name: string;
   readonly plan: Partial<LoadPlan> & Pick<LoadPlan, 'shape' | 'concurrency' | 'connections'>;
-  /** The figure this scenario is about, from its report. */
+  /** The throughput figure this scenario is about, from its report. */
   readonly figure: 'calls/s' | 'messages received/s' | 'messages sent/s';
+  /** Messages per call, so that CPU can be given per message for the streaming shapes. */
+  readonly messagesPerCall: number;
 }
 
 const SCENARIOS: readonly Scenario[] = [
-  { name: 'unary c=1', plan: { shape: 'unary', concurrency: 1, connections: 1 }, figure: 'calls/s' },
-  { name: 'unary c=16', plan: { shape: 'unary', concurrency: 16, connections: 4 }, figure: 'calls/s' },
-  { name: 'unary c=128', plan: { shape: 'unary', concurrency: 128, connections: 4 }, figure: 'calls/s' },
-  { name: 'server-streaming', plan: { shape: 'server', concurrency: 16, connections: 4, replies: 100 }, figure: 'messages received/s' },
-  { name: 'client-streaming', plan: { shape: 'client', concurrency: 16, connections: 4, messages: 100 }, figure: 'messages sent/s' },
-  { name: 'bidi round trips', plan: { shape: 'bidi', concurrency: 16, connections: 4, messages: 100 }, figure: 'messages received/s' },
+  { name: 'unary c=1', plan: { shape: 'unary', concurrency: 1, connections: 1 }, figure: 'calls/s', messagesPerCall: 1 },
+  { name: 'unary c=16', plan: { shape: 'unary', concurrency: 16, connections: 4 }, figure: 'calls/s', messagesPerCall: 1 },
+  { name: 'unary c=128', plan: { shape: 'unary', concurrency: 128, connections: 4 }, figure: 'calls/s', messagesPerCall: 1 },
+  { name: 'server-streaming', plan: { shape: 'server', concurrency: 16, connections: 4, replies: 100 }, figure: 'messages received/s', messagesPerCall: 100 },
+  { name: 'client-streaming', plan: { shape: 'client', concurrency: 16, connections: 4, messages: 100 }, figure: 'messages sent/s', messagesPerCall: 100 },
+  { name: 'bidi round trips', plan: { shape: 'bidi', concurrency: 16, connections: 4, messages: 100 }, figure: 'messages received/s', messagesPerCall: 100 },
 ];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createTcpServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.on('error', reject);
-  });
-}
-
-function spawnServer(kind: ServerKind, port: number): ChildProcess {
-  if (kind === 'baseline') {
-    return spawn(process.execPath, ['--import', 'tsx', 'bench/baseline-server.ts', String(port)], { cwd: ROOT, stdio: 'ignore' });
-  }
-  mkdirSync(RESULTS, { recursive: true });
-  const log = openSync(`${RESULTS}project-server.log`, 'a');
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', log, log],
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect(port, '127.0.0.1', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
-}
-
-function sayHello(port: number): Promise<void> {
-  const client = greeterClient(connect(`127.0.0.1:${port}`, { insecure: true }));
-  return new Promise<void>((resolve, reject) =>
-    client.SayHello({ name: 'bench' }, { deadline: Date.now() + 10_000 }, (error) => (error ? reject(error) : resolve())),
-  ).finally(() => client.close());
-}
-
-/** Spawns a server and waits for its first successful call; returns it and the time that took. */
-async function startServer(kind: ServerKind): Promise<{ child: ChildProcess; port: number; coldStartMs: number }> {
-  const port = await freePort();
-  const spawnedAt = performance.now();
-  const child = spawnServer(kind, port);
-  const giveUpAt = spawnedAt + 60_000;
-  while (!(await portOpen(port))) {
-    if (performance.now() > giveUpAt || child.exitCode !== null) throw new Error(`${kind} server did not start listening on ${port}`);
-    await sleep(5);
-  }
-  await sayHello(port);
-  return { child, port, coldStartMs: performance.now() - spawnedAt };
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime (fields 14 and 15)
-}
-
-function rssMiB(pid: number): number {
-  const kB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-  return Math.round((kB / 1024) * 10) / 10;
-}
-
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-
-interface ScenarioResult {
-  readonly figure: number;
+interface Measurement {
+  readonly throughput: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
-  readonly errors: number;
-  readonly serverCpuUsPerCall: number;
+  readonly errorRate: number;
+  /** Server CPU per call (unary) or per message (streaming), in µs. */
+  readonly cpuUs: number;
 }
 
-async function runScenario(scenario: Scenario, port: number, pid: number): Promise<ScenarioResult> {
-  const plan: LoadPlan = {
-    ...DEFAULTS,
-    target: `127.0.0.1:${port}`,
-    stop: { durationMs },
-    rps: undefined,
-    warmupMs,
-    deadlineMs: 30_000,
-    ...scenario.plan,
-  };
-  const load = await openLoad(plan, { insecure: true });
-  const cpuBefore = cpuSeconds(pid);
-  const report = buildReport(plan, await load.start().finished, {});
-  const cpuAfter = cpuSeconds(pid);
+function plan(target: string, scenario: Pick<Scenario, 'plan'>): LoadPlan {
+  return { ...DEFAULTS, target, stop: { durationMs }, rps: undefined, warmupMs, deadlineMs: 30_000, ...scenario.plan };
+}
+
+/** The server's processes: a cluster primary has its workers as children. */
+const serverPids = (server: BenchServer): number[] => [server.pid, ...childPids(server.pid)];
+
+async function measure(scenario: Scenario, server: BenchServer): Promise<{ measurement: Measurement; report: LoadReport }> {
+  const p = plan(server.address, scenario);
+  const load = await openLoad(p, { insecure: true });
+  const pids = serverPids(server);
+  const cpuBefore = cpuSecondsOf(pids);
+  const report = buildReport(p, await load.start().finished, {});
+  const cpuAfter = cpuSecondsOf(pids);
   load.close();
-  const figure = {
-    'calls/s': report.rps,
-    'messages received/s': report.messagesReceivedPerSecond,
-    'messages sent/s': report.messagesSentPerSecond,
-  }[scenario.figure];
+  const throughput = { 'calls/s': report.rps, 'messages received/s': report.messagesReceivedPerSecond, 'messages sent/s': report.messagesSentPerSecond }[
+    scenario.figure
+  ];
   // The CPU delta covers the warm-up calls as well as the measured ones.
-  const calls = report.count + report.warmupCalls;
-  return {
-    figure,
-    p50Ms: report.latencyMs.p50,
-    p99Ms: report.latencyMs.p99,
-    errors: report.errors,
-    serverCpuUsPerCall: Math.round(((cpuAfter - cpuBefore) * 1e6) / Math.max(1, calls)),
-  };
+  const calls = Math.max(1, report.count + report.warmupCalls);
+  const cpuUs = Math.round(((cpuAfter - cpuBefore) * 1e6 * 10) / calls / scenario.messagesPerCall) / 10;
+  return { measurement: { throughput, p50Ms: report.latencyMs.p50, p99Ms: report.latencyMs.p99, errorRate: report.errorRate, cpuUs }, report };
 }
 
-const ratio = (project: number, baseline: number): number => (baseline === 0 ? NaN : Math.round((project / baseline) * 100) / 100);
+type Samples = Record<string, Record<string, Measurement[]>>; // scenario → variant → one per run
+
+function printTable(title: string, rows: { figure: string; values: number[] }[], columns: readonly string[]): void {
+  const width = Math.max(...rows.map((r) => r.figure.length), title.length);
+  const widths = columns.map((c) => Math.max(10, c.length) + 2);
+  const cell = (s: string, i: number): string => s.padStart(widths[i]!);
+  const ratioCell = (s: string): string => s.padStart(7);
+  console.log(`\n${title.padEnd(width)}${columns.map((c, i) => cell(c, i) + (i > 0 ? ratioCell('ratio') : '')).join('')}`);
+  for (const r of rows) {
+    const base = r.values[0]!;
+    const shown = (v: number): string => (Number.isFinite(ratio(v, base)) ? String(ratio(v, base)) : '-');
+    console.log(`${r.figure.padEnd(width)}${r.values.map((v, i) => cell(String(v), i) + (i > 0 ? ratioCell(shown(v)) : '')).join('')}`);
+  }
+}
 
 async function main(): Promise<void> {
-  console.log(`cloudrun-grpc bench${quick ? ' (quick)' : ''}: ${durationMs} ms per scenario after ${warmupMs} ms warm-up`);
-  const coldStartMs: Record<ServerKind, number[]> = { project: [], baseline: [] };
-  for (let i = 0; i < coldStarts; i++) {
-    for (const kind of KINDS) {
-      const started = await startServer(kind);
-      coldStartMs[kind].push(started.coldStartMs);
-      await stopServer(started.child);
+  console.log(`cloudrun-grpc bench${quick ? ' (quick)' : ''}: ${RUNS} run(s), ${durationMs} ms per scenario after ${warmupMs} ms warm-up`);
+  const samples: Samples = {};
+  const coldStartMs: Record<string, number[]> = {};
+  const rss: Record<string, number[]> = {};
+  for (let run = 1; run <= RUNS; run += 1) {
+    const servers: BenchServer[] = [];
+    try {
+      for (const variant of VARIANTS) {
+        const server = await startServer(variant.kind, variant.env);
+        servers.push(server);
+        (coldStartMs[variant.name] ??= []).push(Math.round(server.coldStartMs));
+      }
+      for (const [index, scenario] of SCENARIOS.entries()) {
+        // Rotate which server goes first, so drift in the machine's load does not favour one.
+        const order = VARIANTS.map((_, i) => (i + index + run) % VARIANTS.length);
+        for (const i of order) {
+          process.stdout.write(`  run ${run}: ${scenario.name} on ${VARIANTS[i]!.name}…\n`);
+          const { measurement } = await measure(scenario, servers[i]!);
+          ((samples[scenario.name] ??= {})[VARIANTS[i]!.name] ??= []).push(measurement);
+        }
+      }
+      VARIANTS.forEach((variant, i) => (rss[variant.name] ??= []).push(serverPids(servers[i]!).reduce((sum, pid) => sum + rssMiB(pid), 0)));
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
     }
   }
-  const servers = { project: await startServer('project'), baseline: await startServer('baseline') };
-  const rows: { figure: string; project: number; baseline: number; ratio: number }[] = [];
-  const scenarios: Record<string, Record<ServerKind, ScenarioResult>> = {};
-  try {
-    for (const scenario of SCENARIOS) {
-      const results = {} as Record<ServerKind, ScenarioResult>;
-      // Alternate which server goes first, so drift in the machine's load does not favour one.
-      const order = SCENARIOS.indexOf(scenario) % 2 === 0 ? KINDS : [...KINDS].reverse();
-      for (const kind of order) {
-        process.stdout.write(`  ${scenario.name} on ${kind}…\n`);
-        results[kind] = await runScenario(scenario, servers[kind].port, servers[kind].child.pid!);
-      }
-      const { project, baseline } = results;
-      scenarios[scenario.name] = results;
-      rows.push({ figure: `${scenario.name}: ${scenario.figure}`, project: project.figure, baseline: baseline.figure, ratio: ratio(project.figure, baseline.figure) });
-      if (scenario.plan.shape === 'unary') {
-        rows.push({ figure: `${scenario.name}: p50 ms`, project: project.p50Ms, baseline: baseline.p50Ms, ratio: ratio(project.p50Ms, baseline.p50Ms) });
-        rows.push({ figure: `${scenario.name}: p99 ms`, project: project.p99Ms, baseline: baseline.p99Ms, ratio: ratio(project.p99Ms, baseline.p99Ms) });
-      }
-      rows.push({
-        figure: `${scenario.name}: server CPU µs/call`,
-        project: project.serverCpuUsPerCall,
-        baseline: baseline.serverCpuUsPerCall,
-        ratio: ratio(project.serverCpuUsPerCall, baseline.serverCpuUsPerCall),
-      });
-    }
-    const rss = { project: rssMiB(servers.project.child.pid!), baseline: rssMiB(servers.baseline.child.pid!) };
-    rows.push({ figure: 'server RSS after the run, MiB', ...rss, ratio: ratio(rss.project, rss.baseline) });
-    const cold = { project: Math.round(median(coldStartMs.project)), baseline: Math.round(median(coldStartMs.baseline)) };
-    rows.push({ figure: `cold start ms (median of ${coldStarts})`, ...cold, ratio: ratio(cold.project, cold.baseline) });
 
-    const width = Math.max(...rows.map((r) => r.figure.length));
-    console.log(`\n${'figure'.padEnd(width)}  ${'project'.padStart(10)}  ${'baseline'.padStart(10)}  ${'ratio'.padStart(6)}`);
-    for (const r of rows) {
-      console.log(`${r.figure.padEnd(width)}  ${String(r.project).padStart(10)}  ${String(r.baseline).padStart(10)}  ${String(r.ratio).padStart(6)}`);
+  const names = VARIANTS.map((v) => v.name);
+  const med = (scenario: string, variant: string, pick: (m: Measurement) => number): number =>
+    median(samples[scenario]![variant]!.map(pick));
+  const rows: { figure: string; values: number[] }[] = [];
+  for (const scenario of SCENARIOS) {
+    rows.push({ figure: `${scenario.name}: ${scenario.figure}`, values: names.map((n) => Math.round(med(scenario.name, n, (m) => m.throughput))) });
+    if (scenario.plan.shape === 'unary') {
+      rows.push({ figure: `${scenario.name}: p50 ms`, values: names.map((n) => med(scenario.name, n, (m) => m.p50Ms)) });
+      rows.push({ figure: `${scenario.name}: p99 ms`, values: names.map((n) => med(scenario.name, n, (m) => m.p99Ms)) });
     }
-    mkdirSync(RESULTS, { recursive: true });
-    const file = `${RESULTS}bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-    writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), quick, durationMs, warmupMs, coldStartMs, rows, scenarios }, null, 2)}\n`);
-    console.log(`\nwritten: ${file}`);
-  } finally {
-    await Promise.all([stopServer(servers.project.child), stopServer(servers.baseline.child)]);
+    const per = scenario.messagesPerCall === 1 ? 'call' : 'message';
+    rows.push({ figure: `${scenario.name}: server CPU µs/${per}`, values: names.map((n) => med(scenario.name, n, (m) => m.cpuUs)) });
   }
+  rows.push({ figure: 'server RSS after the run, MiB', values: names.map((n) => Math.round(median(rss[n]!) * 10) / 10) });
+  rows.push({ figure: 'cold start ms (spawn → first call)', values: names.map((n) => median(coldStartMs[n]!)) });
+  printTable(`figure (median of ${RUNS})`, rows, names);
+
+  const overload = await overloadRuns();
+  printTable(`overload: 100 ms calls, c=128 (median of ${RUNS})`, overload.rows, overload.columns);
+  console.log(`\nwritten: ${writeResults('bench', { date: new Date().toISOString(), quick, runs: RUNS, durationMs, warmupMs, variants: VARIANTS, rows, samples, coldStartMs, rss, overload })}`);
+}
+
+/**
+ * Calls that hold a slot (LotsOfReplies, 10 replies 10 ms apart: about 100 ms each) at concurrency 128,
+ * against no limit and against MAX_CONCURRENT_CALLS=64 (2× its capacity). The limit counts calls whose
+ * handlers are running; CPU-bound unary calls queue in the socket before the server sees them, so they are
+ * not the way to show it.
+ */
+async function overloadRuns(): Promise<{ columns: string[]; rows: { figure: string; values: number[] }[] }> {
+  const limits = ['0', '64'];
+  const columns = ['no limit', 'limit 64'];
+  const scenario = { plan: { shape: 'server', concurrency: 128, connections: 4, replies: 10, intervalMs: 10 } } as const;
+  const results: Record<string, Measurement[]> = { '0': [], '64': [] };
+  for (let run = 1; run <= RUNS; run += 1) {
+    for (const limit of run % 2 === 1 ? limits : [...limits].reverse()) {
+      const server = await startServer('project', { MAX_CONCURRENT_CALLS: limit }, 'overload-server');
+      try {
+        process.stdout.write(`  run ${run}: overload, MAX_CONCURRENT_CALLS=${limit}…\n`);
+        results[limit]!.push((await measure({ name: 'overload', figure: 'calls/s', messagesPerCall: 10, ...scenario }, server)).measurement);
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  const row = (figure: string, pick: (m: Measurement) => number): { figure: string; values: number[] } => ({
+    figure,
+    values: limits.map((l) => median(results[l]!.map(pick))),
+  });
+  return {
+    columns,
+    rows: [
+      row('calls/s (all outcomes)', (m) => Math.round(m.throughput)),
+      row('p50 ms (all outcomes)', (m) => m.p50Ms),
+      row('p99 ms (all outcomes)', (m) => m.p99Ms),
+      row('error rate (RESOURCE_EXHAUSTED)', (m) => Math.round(m.errorRate * 1000) / 1000),
+      row('server CPU µs/reply', (m) => m.cpuUs),
+    ],
+  };
 }
 
 await main();
