@@ -81,8 +81,9 @@ const ON_OFF = ['on', 'off'] as const;
 
 export const DEFAULT_PORT = 8080;
 /**
- * Cloud Run's highest per-instance concurrency, so the platform never routes more than this to one instance;
- * at the ~10k calls/s one core serves, it bounds queueing to about 0.1 s.
+ * Cloud Run's highest per-instance concurrency: the platform never routes more to one instance, so on Cloud
+ * Run nothing it admits is refused. Elsewhere (Knative with containerConcurrency 0, direct clients) it caps
+ * what open calls may hold: about 14 KiB per open stream measured (bench/memory.ts), so 1000 is ~14 MiB.
  */
 export const DEFAULT_MAX_CONCURRENT_CALLS = 1000;
 export const MAX_WORKERS = 64;
