@@ -77,7 +77,7 @@ for (const [what, argv, message] of usageErrors) {
     const { code, stderr, stdout } = await run(argv);
     t.equal(code, 2);
     t.match(stderr, message);
-    t.match(stderr, /Usage: npm run interop/);
+    t.match(stderr, /Usage: cloudrun-grpc interop [\s\S]*or: npm run interop/);
     t.equal(stdout, '');
   });
 }
