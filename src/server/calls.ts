@@ -37,6 +37,9 @@ function levelFor(code: grpc.status): Level {
   }
 }
 
+/** A cancel this close to the deadline is the deadline's doing. */
+const DEADLINE_SLACK_MS = 5;
+
 class CallRecord implements InFlightCall {
   messagesIn = 0;
   messagesOut = 0;
@@ -68,7 +71,8 @@ class CallRecord implements InFlightCall {
   /** A call the server ended itself (deadline) is reported to us only as a cancel. */
   cancelledCode(): grpc.status {
     const deadline = this.next.getDeadline();
-    const passed = deadline instanceof Date ? deadline.getTime() <= Date.now() : deadline <= Date.now();
+    // grpc-js's deadline timer can fire a millisecond before Date.now() reaches the deadline.
+    const passed = (deadline instanceof Date ? deadline.getTime() : deadline) <= Date.now() + DEADLINE_SLACK_MS;
     return passed ? grpc.status.DEADLINE_EXCEEDED : grpc.status.CANCELLED;
   }
 }
