@@ -1,5 +1,5 @@
 // Server entry point: environment → config → server → signals.
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { createServer } from './server/index.js';
 
@@ -8,15 +8,20 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-let config: Config;
-try {
-  config = loadConfig();
-} catch (error) {
-  fail(error instanceof ConfigError ? `invalid configuration: ${error.message}` : String(error));
+/** Runs a start-up step; a configuration problem ends the process with exit code 2 and a message, not a stack trace. */
+function configured<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (error instanceof ConfigError) fail(`invalid configuration: ${error.message}`);
+    throw error;
+  }
 }
 
+const config = configured(() => loadConfig());
 const logger = createLogger(config.logLevel);
-const server = createServer(config, { logger });
+// XdsServer reads the xDS bootstrap as it is built, so createServer can find a configuration problem too.
+const server = configured(() => createServer(config, { logger }));
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {

@@ -15,6 +15,9 @@ export interface LogLine {
   [field: string]: unknown;
 }
 
+/** What the set-up helpers need of a test: a place to register clean-up (a tap Test, or a fixture process's own). */
+export type Teardown = Pick<Test, 'teardown'>;
+
 export interface TestServer {
   readonly server: GreeterServer;
   readonly address: string;
@@ -25,7 +28,7 @@ export interface TestServer {
 }
 
 /** Starts a server for test `t` and stops it (and its clients) when the test ends. */
-export async function startServer(t: Test, env: Record<string, string> = {}, overrides: Partial<Config> = {}): Promise<TestServer> {
+export async function startServer(t: Teardown, env: Record<string, string> = {}, overrides: Partial<Config> = {}): Promise<TestServer> {
   const config: Config = { ...loadConfig({ LOG_LEVEL: 'debug', ...env }), host: '127.0.0.1', port: 0, ...overrides };
   const logs: LogLine[] = [];
   const sink = new Writable({
