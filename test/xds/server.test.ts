@@ -69,7 +69,11 @@ t.test('drain lets a call in flight on an xDS server finish, then stops serving'
   const report = await runScenario<DrainsReport>(t, 'drains');
   t.equal(report.streamCode, grpc.status.OK);
   t.equal(report.replies, 5, 'every reply of the call in flight arrived');
-  t.ok(report.logs.some((l) => l.message === 'drained: every call in flight finished'));
+  const drained = report.logs.findIndex((l) => l.message === 'drained: every call in flight finished');
+  const streamLogged = report.logs.findIndex((l) => l.method === '/helloworld.Greeter/LotsOfReplies');
+  t.ok(drained >= 0, "the 'drained' line was logged");
+  t.match(report.logs[streamLogged], { code: 'OK', messages_out: 5 }, 'the server finished the call in flight…');
+  t.ok(streamLogged < drained, '…before the drain said it was drained (only then may main.ts exit)');
   t.equal(report.afterCode, grpc.status.UNAVAILABLE, 'a new call finds no server');
   t.same(report.nacks, []);
 });
