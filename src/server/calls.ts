@@ -64,7 +64,7 @@ class CallRecord implements InFlightCall {
   finish(code: grpc.status, details: string | undefined): void {
     if (this.ended) return;
     this.ended = true;
-    this.registry.inFlight.delete(this);
+    this.registry.remove(this);
     this.registry.log(this, code, details, this.next);
   }
 
@@ -95,6 +95,7 @@ class AbortableCall extends grpc.ServerInterceptingCall {
 
 export class CallRegistry {
   readonly inFlight = new Set<CallRecord>();
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly logger: Logger,
@@ -131,6 +132,20 @@ export class CallRegistry {
     record.call = new AbortableCall(next, responder, record);
     return record.call;
   };
+
+  /** Resolves once no call is in flight (at once when none is). */
+  idle(): Promise<void> {
+    if (this.inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  remove(record: CallRecord): void {
+    this.inFlight.delete(record);
+    if (this.inFlight.size > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
 
   log(record: CallRecord, code: grpc.status, details: string | undefined, call: grpc.ServerInterceptingCallInterface): void {
     const level = levelFor(code);
