@@ -1,8 +1,8 @@
 // `cloudrun-grpc greetings`: LotsOfGreetings, the client-streaming shape.
-import { greeterClient } from '../client/connect.js';
-import type { HelloResponse__Output } from '../generated/helloworld/HelloResponse.js';
-import type { HelloRequest } from '../generated/helloworld/HelloRequest.js';
 import type * as grpc from '@grpc/grpc-js';
+import { greeterClient } from '../client/connect.js';
+import type { HelloRequest } from '../generated/helloworld/HelloRequest.js';
+import type { HelloResponse__Output } from '../generated/helloworld/HelloResponse.js';
 import { CALL_FLAGS, CALL_FLAGS_USAGE, parseCommandArgs, replyPrinter, runCall, sendNames, stdinLines } from './call.js';
 import type { Command } from './command.js';
 

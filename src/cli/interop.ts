@@ -15,7 +15,8 @@ const FLAGS = {
   help: { type: 'boolean', default: false },
 } as const;
 
-const USAGE = `Usage: npm run interop -- --server_port PORT --test_case CASE [options]
+const USAGE = `Usage: cloudrun-grpc interop --server_port PORT --test_case CASE [options]
+   or: npm run interop -- --server_port PORT --test_case CASE [options]
 
 Runs gRPC's interop test cases (doc/interop-test-descriptions.md in grpc/grpc)
 against a server that serves grpc.testing.TestService: this one with INTEROP=on,

@@ -18,9 +18,19 @@ export const GOOGLE_ISSUERS = ['accounts.google.com', 'https://accounts.google.c
 /** Probes and tools must reach these without a token. */
 const OPEN_SERVICES = ['/grpc.health.v1.Health/', '/grpc.reflection.'];
 
-/** Google's published certificates, fetched by `client` and cached as long as Google's Cache-Control allows. */
+/**
+ * Google's published certificates, fetched by `client` and cached as long as Google's Cache-Control
+ * allows; calls that arrive while they are being fetched share that one fetch.
+ */
 export function googleCertificates(client: OAuth2Client = new OAuth2Client()): CertificateSource {
-  return async () => (await client.getFederatedSignonCertsAsync()).certs as Certificates;
+  let pending: Promise<Certificates> | undefined;
+  return () => {
+    pending ??= client
+      .getFederatedSignonCertsAsync()
+      .then(({ certs }) => certs as Certificates)
+      .finally(() => (pending = undefined));
+    return pending;
+  };
 }
 
 type Verdict = { code: grpc.status.OK } | { code: grpc.status; details: string };

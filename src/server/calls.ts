@@ -69,6 +69,9 @@ interface AccessLine {
   peer: string;
 }
 
+/** A cancel this close to the deadline is the deadline's doing. */
+const DEADLINE_SLACK_MS = 5;
+
 /** How a call was let in: counted against the limit, exempt from it, or refused. */
 type Admission = 'counted' | 'exempt' | 'shed';
 
@@ -156,7 +159,8 @@ class TrackedCall extends grpc.ServerInterceptingCall implements InFlightCall, I
   /** A call the server ended itself (deadline) is reported to us only as a cancel. */
   private cancelledCode(): grpc.status {
     const deadline = this.next.getDeadline();
-    const passed = deadline instanceof Date ? deadline.getTime() <= Date.now() : deadline <= Date.now();
+    // grpc-js's deadline timer can fire a millisecond before Date.now() reaches the deadline.
+    const passed = (deadline instanceof Date ? deadline.getTime() : deadline) <= Date.now() + DEADLINE_SLACK_MS;
     return passed ? grpc.status.DEADLINE_EXCEEDED : grpc.status.CANCELLED;
   }
 }
@@ -167,6 +171,7 @@ export class CallRegistry {
   readonly overloaded: PartialStatus;
   /** Calls in flight that count against the limit (all but health checks). */
   private counted = 0;
+  private idleWaiters: (() => void)[] = [];
 
   /** `maxConcurrentCalls` 0 means no limit. */
   constructor(
@@ -188,9 +193,19 @@ export class CallRegistry {
     return call;
   };
 
+  /** Resolves once no call is in flight (at once when none is). */
+  idle(): Promise<void> {
+    if (this.inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   release(call: TrackedCall): void {
     if (call.admission === 'counted') this.counted -= 1;
     this.inFlight.delete(call);
+    if (this.inFlight.size > 0 || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   log(call: TrackedCall, code: grpc.status, details: string | undefined): void {

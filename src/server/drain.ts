@@ -37,7 +37,9 @@ export async function drain({ server, health, calls, graceMs, logger }: DrainCon
   for (const call of [...calls.inFlight]) if (call.method === HEALTH_WATCH) call.abort(shuttingDownStatus());
   logger.info({ reason, in_flight: calls.inFlight.size, grace_ms: graceMs }, `draining (${reason})`);
 
-  const closed = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  // XdsServer's tryShutdown calls back once its ports are closed, while its connections may still carry
+  // calls, so closed also waits for the calls in flight.
+  const closed = new Promise<void>((resolve) => server.tryShutdown(() => resolve())).then(() => calls.idle());
   const grace = delay(graceMs);
   const finishedInTime = await Promise.race([closed.then(() => true), grace.promise.then(() => false)]);
   grace.cancel();

@@ -3,7 +3,7 @@
 // what is tested is what ships.
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import type { Config } from '../config.js';
+import { ConfigError, xdsBootstrapVariable, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { GREETER_SERVICE, grpcTesting, HEALTH_SERVICE, helloworld, INTEROP_SERVICE, packageDefinition } from '../proto.js';
 import { grpcJsXds } from '../xds.js';
@@ -52,6 +52,19 @@ function serverOptions(config: Config, calls: CallRegistry, interceptors: grpc.S
   return options;
 }
 
+/**
+ * XdsServer reads and checks the xDS bootstrap as it is built (it throws, for one, when the bootstrap has no
+ * server_listener_resource_name_template); that is a configuration problem, so say so, naming the variable.
+ */
+function createXdsServer(options: grpc.ServerOptions): grpc.Server {
+  try {
+    return new (grpcJsXds().XdsServer)(options);
+  } catch (error) {
+    const variable = xdsBootstrapVariable() ?? 'GRPC_XDS_BOOTSTRAP';
+    throw new ConfigError(variable, `XDS_SERVER=on cannot use this xDS bootstrap: ${(error as Error).message}`);
+  }
+}
+
 function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) =>
     server.bindAsync(address, credentials, (error, port) =>
@@ -69,7 +82,7 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
   // XdsServer is a grpc.Server whose ports serve only once the control plane has sent their Listener.
   // Its own drain grace (10 min) outlasts SHUTDOWN_GRACE_MS, so drain.ts still decides when calls end.
   const options = serverOptions(config, calls, interceptors);
-  const server = config.xdsServer ? new (grpcJsXds().XdsServer)(options) : new grpc.Server(options);
+  const server = config.xdsServer ? createXdsServer(options) : new grpc.Server(options);
   server.addService(helloworld.Greeter.service, greeterHandlers(streaming.enabled));
   health.implementation.addToServer(server);
   // gRPC's interop TestService on the same port; grpc.testing.UnimplementedService is

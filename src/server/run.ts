@@ -5,7 +5,7 @@
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig, type Config, type Env } from '../config.js';
 import { createLogger, sharedStdout, type Logger } from '../logger.js';
-import { createServer } from './index.js';
+import { createServer, type GreeterServer } from './index.js';
 import { resolveWorkerCount, runPrimary } from './workers.js';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
@@ -23,26 +23,28 @@ function invalid(error: ConfigError, stderr: NodeJS.WritableStream): number {
 /**
  * Runs the Greeter until a signal has drained it. Resolves to the process exit
  * code: 0 after a drain, 1 when it cannot listen, 2 when the configuration
- * (including an unreadable TLS_CERT_FILE or TLS_KEY_FILE) is invalid.
+ * (including an unreadable TLS_CERT_FILE or TLS_KEY_FILE, or an xDS bootstrap XdsServer cannot use) is invalid.
  */
 export async function runServer(env?: Env, stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
   let config: Config;
+  let logger: Logger;
+  let server: GreeterServer;
   try {
     config = loadConfig(env);
+    if (cluster.isPrimary) {
+      const workers = resolveWorkerCount(config.workers);
+      if (workers > 1) return await runPrimary(workers, createLogger(config.logLevel), env);
+    }
+    logger = cluster.isWorker
+      ? // Workers share stdout: whole lines per write, and each line says which worker wrote it.
+        createLogger(config.logLevel, sharedStdout()).child({ worker: cluster.worker?.id, pid: process.pid })
+      : createLogger(config.logLevel);
+    // XdsServer reads the xDS bootstrap as it is built, so createServer can find a configuration problem too.
+    server = createServer(config, { logger });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     return invalid(error, stderr);
   }
-
-  if (cluster.isPrimary) {
-    const workers = resolveWorkerCount(config.workers);
-    if (workers > 1) return runPrimary(workers, createLogger(config.logLevel), env);
-  }
-  const logger = cluster.isWorker
-    ? // Workers share stdout: whole lines per write, and each line says which worker wrote it.
-      createLogger(config.logLevel, sharedStdout()).child({ worker: cluster.worker?.id, pid: process.pid })
-    : createLogger(config.logLevel);
-  const server = createServer(config, { logger });
   let stopped!: (code: number) => void;
   const drained = new Promise<number>((resolve) => (stopped = resolve));
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -33,12 +33,12 @@ t.test('nothing listening exits 14 UNAVAILABLE', async (t) => {
 });
 
 t.test('replies prints each reply as it arrives', async (t) => {
-  const run = spawnCli(t, ['replies', ...target, '--count', '3', '--interval-ms', '400', 'Ada']);
+  const run = spawnCli(t, ['replies', ...target, '--count', '2', '--interval-ms', '1500', 'Ada']);
   const [first] = await run.stdoutLines(1);
-  t.equal(first, 'Hello, Ada! (1 of 3)');
+  t.equal(first, 'Hello, Ada! (1 of 2)');
   t.equal(run.child.exitCode, null, 'the first reply is out while the stream is still open');
   t.equal(await run.exited(), 0);
-  t.equal(run.output.stdout, 'Hello, Ada! (1 of 3)\nHello, Ada! (2 of 3)\nHello, Ada! (3 of 3)\n');
+  t.equal(run.output.stdout, 'Hello, Ada! (1 of 2)\nHello, Ada! (2 of 2)\n');
 });
 
 t.test('replies --json prints one object per reply', async (t) => {

@@ -45,13 +45,13 @@ t.test('--id-token mints for the default audience; --token and CLOUDRUN_GRPC_TOK
   t.same(connectOptionsFromFlags({ 'id-token': true }, { CLOUDRUN_GRPC_TOKEN: 'env' }).auth, { kind: 'id-token' });
 });
 
-t.test('--deadline takes ms, s, m and h; bare numbers are seconds', async (t) => {
+t.test('--deadline takes ms, s, m and h, and needs the unit', async (t) => {
   const ms = (deadline: string) => connectOptionsFromFlags({ deadline }).deadlineMs;
   t.equal(ms('250ms'), 250);
-  t.equal(ms('30'), 30_000);
+  t.equal(ms('30s'), 30_000);
   t.equal(ms('2m'), 120_000);
   t.equal(ms('1h'), 3_600_000);
-  for (const bad of ['0', '0s', '-1s', 'soon', '5d', '']) {
+  for (const bad of ['30', '0', '0s', '-1s', 'soon', '5d', '']) {
     t.throws(() => ms(bad), UsageError, bad);
   }
 });

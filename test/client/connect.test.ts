@@ -54,7 +54,7 @@ t.test('every call carries the default 30 s deadline unless it sets its own', as
   await sayHello(client);
   await sayHello(client, { deadline: Date.now() + 2000 });
   const [first, second] = wire.requests.map((r) => timeoutMs(r.headers['grpc-timeout']));
-  t.ok(first! > DEFAULT_DEADLINE_MS - 5000 && first! <= DEFAULT_DEADLINE_MS, `default deadline sent: ${first} ms`);
+  t.ok(first! > DEFAULT_DEADLINE_MS / 2 && first! <= DEFAULT_DEADLINE_MS, `default deadline sent: ${first} ms`);
   t.ok(second! <= 2000, `the call's own deadline wins: ${second} ms`);
 });
 

@@ -38,8 +38,16 @@ export const TS_NODE_ARGS: readonly string[] = (() => {
   return tapLoader.length > 0 ? tapLoader : ['--import', 'tsx'];
 })();
 
-export function spawnEntry(t: Test, script: string, args: string[], env: Record<string, string>): Spawned {
-  const child = spawn(process.execPath, [...TS_NODE_ARGS, script, ...args], {
+/** Runs a TypeScript entry point; `launcher` (command words before node, e.g. a namespace wrapper) defaults to none. */
+export function spawnEntry(
+  t: Test,
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  launcher: readonly string[] = [],
+): Spawned {
+  const [command = process.execPath, ...launcherArgs] = [...launcher, process.execPath];
+  const child = spawn(command, [...launcherArgs, ...TS_NODE_ARGS, script, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
   });

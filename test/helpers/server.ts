@@ -15,6 +15,9 @@ export interface LogLine {
   [field: string]: unknown;
 }
 
+/** What the set-up helpers need of a test: a place to register clean-up (a tap Test, or a fixture process's own). */
+export type Teardown = Pick<Test, 'teardown'>;
+
 export interface TestServer {
   readonly server: GreeterServer;
   readonly address: string;
@@ -26,7 +29,7 @@ export interface TestServer {
 
 /** Starts a server for test `t` and stops it (and its clients) when the test ends. */
 export async function startServer(
-  t: Test,
+  t: Teardown,
   env: Record<string, string> = {},
   overrides: Partial<Config> = {},
   dependencies: Omit<ServerDependencies, 'logger'> = {},

@@ -178,7 +178,7 @@ t.test('AUTH_ALLOWED_EMAILS turns away tokens without a verified email', async (
   }
 });
 
-t.test("googleCertificates fetches Google's certificate list and caches it as Cache-Control allows", async (t) => {
+t.test("googleCertificates fetches Google's certificate list once and caches it as Cache-Control allows", async (t) => {
   const pem = (await issuer.certificates())[issuer.kid];
   let fetches = 0;
   const certServer = createHttpServer((_request, response) => {
@@ -191,7 +191,7 @@ t.test("googleCertificates fetches Google's certificate list and caches it as Ca
   t.teardown(() => certServer.close());
   const url = `http://127.0.0.1:${(certServer.address() as AddressInfo).port}/oauth2/v1/certs`;
   const certificates = googleCertificates(new OAuth2Client({ endpoints: { oauth2FederatedSignonPemCertsUrl: url } }));
+  t.same(await Promise.all([certificates(), certificates()]), [{ [issuer.kid]: pem }, { [issuer.kid]: pem }]);
   t.same(await certificates(), { [issuer.kid]: pem });
-  t.same(await certificates(), { [issuer.kid]: pem });
-  t.equal(fetches, 1);
+  t.equal(fetches, 1, 'one fetch for concurrent calls, then the cache');
 });

@@ -33,14 +33,17 @@ t.test('a client cancel mid-stream stops the server writing and leaves no timer 
   t.ok(pendingTimers() <= timersBefore, 'no reply timer left running');
 });
 
-t.test('a deadline that passes mid-stream ends the call with DEADLINE_EXCEEDED on both sides', async (t) => {
+t.test('a deadline that passes mid-stream ends the call with DEADLINE_EXCEEDED and stops the server', async (t) => {
   const { client, logs, server } = await startServer(t);
   const call = client().LotsOfReplies({ name: 'Ada', count: 100, interval_ms: 100 }, { deadline: Date.now() + 350 });
   const { replies, status } = await collect(call);
   t.equal(status.code, grpc.status.DEADLINE_EXCEEDED);
   t.ok(replies.length >= 1 && replies.length < 100, `${replies.length} replies arrived before the deadline`);
+  // Client and server each run a timer for the same deadline; whichever fires first ends the call
+  // (a client's fires first when the machine is busy and its cancel arrives as CANCELLED).
   const line = await accessLine(logs, REPLIES);
-  t.equal(line.code, 'DEADLINE_EXCEEDED');
+  t.match(line.code, /^(DEADLINE_EXCEEDED|CANCELLED)$/, `the server ended the call (${line.code})`);
+  t.ok((line.messages_out as number) < 100, 'and stopped writing');
   await eventually(() => server.inFlight().length === 0, 2000, 'no call in flight');
 });
 

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import type { Test } from 'tap';
+import type { Teardown } from '../helpers/server.js';
 
 const XDS_PACKAGE_DIR = dirname(createRequire(import.meta.url).resolve('@grpc/grpc-js-xds/package.json'));
 
@@ -154,7 +154,7 @@ export class ControlPlane {
   }
 
   /** Starts a control plane on 127.0.0.1:0 for test `t`, stopped when the test ends. */
-  static async start(t: Test): Promise<ControlPlane> {
+  static async start(t: Teardown): Promise<ControlPlane> {
     const plane = new ControlPlane();
     const server = new grpc.Server();
     server.addService(ads.service, { StreamAggregatedResources: (call: Subscriber['call']) => plane.subscribe(call) });
