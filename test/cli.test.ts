@@ -1,6 +1,6 @@
 // The command line run in this process through main(argv, io): dispatch, help,
 // usage errors, and each command's outcomes against real servers. (test/cli/
-// spawns the real bin for the shapes and exit codes; those children record no coverage.)
+// spawns the real bin for the shapes and exit codes.)
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import t from 'tap';

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import t, { type Test } from 'tap';
 import { eventually, startServer, type LogLine } from '../helpers/server.js';
+import { TS_NODE_ARGS } from '../helpers/process.js';
 
 const FIXTURE = 'test/load/fixtures/load-cli.ts';
 
@@ -12,9 +13,7 @@ interface Exit {
 }
 
 function startLoad(t: Test, args: string[]): { exited: Promise<Exit>; interrupt(): void } {
-  // This process's own TypeScript loader (tsx when run by hand): under tap, the child's coverage then
-  // maps onto the same sources as ours instead of garbling them with another transpiler's source maps.
-  const child = spawn(process.execPath, [...process.execArgv, FIXTURE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...TS_NODE_ARGS, FIXTURE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => void child.kill('SIGKILL'));
   let stdout = '';
   let stderr = '';

@@ -1,4 +1,4 @@
-// runServer in this process (the spawned serve and main.ts tests cannot record coverage).
+// runServer in this process: its outcomes (exit codes 0, 1, 2) without a child process per case.
 import { createServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
