@@ -20,21 +20,95 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       level,
       messageKey: 'message',
       base: undefined,
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: () => isoTime(),
       formatters: {
         level: (label) => ({ severity: SEVERITY[label] ?? 'DEFAULT' }),
       },
     },
-    destination ?? pino.destination({ dest: 1, sync: false }),
+    destination ?? stdout(),
   );
 }
 
-/** Writes of at most PIPE_BUF bytes reach a pipe whole, so lines from processes sharing stdout never interleave. */
+/**
+ * Writes of at most PIPE_BUF bytes reach a pipe whole, so lines from processes sharing stdout (cluster
+ * workers) never interleave.
+ */
 const PIPE_BUF = 4096;
 
-/** stdout for a process that shares it with others (cluster workers): each write is whole lines, at most PIPE_BUF. */
-export function sharedStdout(): DestinationStream {
-  return pino.destination({ dest: 1, sync: false, maxWrite: PIPE_BUF });
+/** How long a line may wait to be written with the lines logged after it. */
+export const FLUSH_INTERVAL_MS = 100;
+
+/**
+ * The logger's destination: the process's stdout. A line waits at most FLUSH_INTERVAL_MS to be written
+ * with the lines logged after it, in one write(2) of whole lines of at most PIPE_BUF bytes (at once when the
+ * next line would not fit). Whatever still waits is written when the process exits, even by an uncaught
+ * exception; only a SIGKILL loses it.
+ *
+ * Why not one of pino's own: an asynchronous destination (`sync: false`) makes each line that finds no write
+ * in flight its own round trip through libuv's thread pool, which under load is most lines; a synchronous one
+ * makes each line its own write(2). sonic-boom's `minLength` buffer would gather lines, but it measures the
+ * whole buffer again (Buffer.byteLength) for every line it appends. So lines gather here, counted once each,
+ * and sonic-boom writes each gathered batch synchronously (handling EAGAIN and short writes).
+ * Measured with `npm run bench` (README, Performance).
+ */
+export class BatchedLines implements DestinationStream {
+  private readonly sonic: ReturnType<typeof pino.destination>;
+  private waiting = '';
+  private waitingBytes = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly flushNow = (): void => this.flush();
+
+  /** `fd`: the file descriptor to write to (stdout, but for tests). */
+  constructor(fd = 1) {
+    this.sonic = pino.destination({ dest: fd, sync: true });
+    process.once('exit', () => this.flush());
+  }
+
+  write(line: string): void {
+    const bytes = Buffer.byteLength(line);
+    if (this.waitingBytes + bytes > PIPE_BUF) this.writeWaiting();
+    this.waiting += line;
+    this.waitingBytes += bytes;
+    // Unref'd: waiting lines never keep the process alive (the exit hook writes them).
+    this.timer ??= setTimeout(this.flushNow, FLUSH_INTERVAL_MS).unref();
+  }
+
+  /** Writes what waits, now; logger.flush(callback) calls back once it is written. */
+  flush(callback?: () => void): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.writeWaiting();
+    callback?.();
+  }
+
+  private writeWaiting(): void {
+    if (this.waitingBytes === 0) return;
+    this.sonic.write(this.waiting);
+    this.waiting = '';
+    this.waitingBytes = 0;
+  }
+}
+
+let stdoutLines: BatchedLines | undefined;
+
+/** The one stdout destination of this process. */
+function stdout(): DestinationStream {
+  return (stdoutLines ??= new BatchedLines());
+}
+
+/**
+ * pino.stdTimeFunctions.isoTime builds a Date and formats all of it for every line; this formats the
+ * date and time once a second and adds the milliseconds. Same output: `,"time":"2026-11-25T22:05:23.380Z"`.
+ */
+let second = Number.NaN;
+let secondPrefix = '';
+export function isoTime(now = Date.now()): string {
+  const millis = now % 1000;
+  if (now - millis !== second) {
+    second = now - millis;
+    secondPrefix = `,"time":"${new Date(second).toISOString().slice(0, 20)}`;
+  }
+  return `${secondPrefix}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z"`;
 }
 
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;

@@ -1,8 +1,12 @@
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import t from 'tap';
-import { traceFields } from '../src/logger.js';
+import t, { type Test } from 'tap';
+import { BatchedLines, isoTime, traceFields } from '../src/logger.js';
 import { sayHello } from './helpers/calls.js';
-import { accessLine, startServer } from './helpers/server.js';
+import { spawnEntry } from './helpers/process.js';
+import { accessLine, eventually, startServer } from './helpers/server.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 
@@ -70,4 +74,70 @@ t.test('with LOG_LEVEL=warn a successful call writes no access line', async (t) 
   const exceeded = await accessLine(logs, '/helloworld.Greeter/LotsOfReplies');
   t.equal(exceeded.severity, 'WARNING', 'DEADLINE_EXCEEDED is still logged at warn');
   t.equal(logs.filter((l) => l.method === '/helloworld.Greeter/SayHello').length, 0);
+});
+
+t.test('isoTime writes what Date#toISOString does, formatting each second once', async (t) => {
+  const instants = [0, 7, 42, 999, 1000, 1_764_108_323_380, 1_764_108_323_005, 1_764_108_324_000, 1_764_108_323_999, Date.now()];
+  for (const now of instants) t.equal(isoTime(now), `,"time":"${new Date(now).toISOString()}"`, String(now));
+});
+
+/** A BatchedLines writing to a fresh file, and what that file holds now. */
+function batchedToFile(t: Test): { lines: BatchedLines; written: () => string } {
+  const path = join(tmpdir(), `cloudrun-grpc-lines-${process.pid}-${Math.random().toString(16).slice(2)}.log`);
+  const fd = openSync(path, 'w');
+  t.teardown(() => closeSync(fd));
+  return { lines: new BatchedLines(fd), written: () => readFileSync(path, 'utf8') };
+}
+
+t.test('BatchedLines: a line waits for the ones after it, then is written without a flush', async (t) => {
+  const { lines, written } = batchedToFile(t);
+  lines.write('{"a":1}\n');
+  lines.write('{"a":2}\n');
+  t.equal(written(), '', 'nothing written yet: the lines wait together');
+  await eventually(() => written() === '{"a":1}\n{"a":2}\n');
+  t.pass('the timer wrote both lines in one batch');
+});
+
+t.test('BatchedLines: flush writes what waits and calls back; a flush with nothing waiting writes nothing', async (t) => {
+  const { lines, written } = batchedToFile(t);
+  lines.write('{"b":1}\n');
+  await new Promise<void>((resolve) => lines.flush(resolve));
+  t.equal(written(), '{"b":1}\n');
+  lines.flush();
+  t.equal(written(), '{"b":1}\n');
+});
+
+t.test('BatchedLines: lines that would pass 4096 bytes are written at once, in whole lines', async (t) => {
+  const { lines, written } = batchedToFile(t);
+  const line = (i: number): string => `{"i":${i},"filler":"${'é'.repeat(150)}"}\n`; // 2-byte characters: bytes, not characters, count
+  const sizes: number[] = []; // the file's size in bytes after each write() that changed it
+  for (let i = 0; i < 40; i += 1) {
+    lines.write(line(i));
+    const now = written();
+    t.ok(now === '' || now.endsWith('\n'), 'only whole lines are written');
+    const size = Buffer.byteLength(now);
+    if (size !== (sizes.at(-1) ?? 0)) sizes.push(size);
+  }
+  const batches = sizes.map((size, i) => size - (sizes[i - 1] ?? 0));
+  t.ok(batches.length >= 3, `written in batches before any flush (${batches.length})`);
+  for (const bytes of batches) t.ok(bytes <= 4096 && bytes > 4096 - Buffer.byteLength(line(0)), `a full batch of ${bytes} bytes`);
+  lines.flush();
+  t.equal(written(), Array.from({ length: 40 }, (_, i) => line(i)).join(''), 'every line, in order, once');
+});
+
+for (const ending of ['exit', 'throw'] as const) {
+  t.test(`stdout: lines still waiting are written when the process ends by ${ending === 'exit' ? 'process.exit' : 'an uncaught exception'}`, async (t) => {
+    const child = spawnEntry(t, 'test/helpers/log-lines.ts', ['50', ending], {});
+    const { code } = await child.exited;
+    t.equal(code, ending === 'exit' ? 3 : 1);
+    t.same(child.logs().map((l) => l.message), Array.from({ length: 50 }, (_, i) => `line ${i}`));
+    if (ending === 'throw') t.match(child.stderr(), /thrown on purpose/);
+  });
+}
+
+t.test('stdout: a process that keeps running writes its lines within the flush interval, unprompted', async (t) => {
+  const child = spawnEntry(t, 'test/helpers/log-lines.ts', ['3', 'stay'], {});
+  await eventually(() => child.logs().length === 3);
+  t.same(child.logs().map((l) => l.message), ['line 0', 'line 1', 'line 2']);
+  child.child.kill('SIGKILL');
 });

@@ -4,7 +4,7 @@
 // worker runs the same entry point again, arriving here as a worker.
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig, type Config, type Env } from '../config.js';
-import { createLogger, sharedStdout, type Logger } from '../logger.js';
+import { createLogger, type Logger } from '../logger.js';
 import { createServer, type GreeterServer } from './index.js';
 import { resolveWorkerCount, runPrimary } from './workers.js';
 
@@ -37,7 +37,7 @@ export async function runServer(env?: Env, stderr: NodeJS.WritableStream = proce
     }
     logger = cluster.isWorker
       ? // Workers share stdout: whole lines per write, and each line says which worker wrote it.
-        createLogger(config.logLevel, sharedStdout()).child({ worker: cluster.worker?.id, pid: process.pid })
+        createLogger(config.logLevel).child({ worker: cluster.worker?.id, pid: process.pid })
       : createLogger(config.logLevel);
     // XdsServer reads the xDS bootstrap as it is built, so createServer can find a configuration problem too.
     server = createServer(config, { logger });
