@@ -5,8 +5,9 @@
 //   project            the default configuration: access log on (LOG_LEVEL=info)
 //   project, log off   LOG_LEVEL=warn: the access line of a successful call is off
 //   project, 2 workers WORKERS=2 (CPU counted over the primary and both workers)
-// Every figure is the median of --runs runs (default 3; fresh servers each run),
-// shown with its ratio to the baseline. Then overload: 100 ms server-streaming
+// Every figure is the median of --runs runs (default 3; fresh servers each run,
+// warmed up unmeasured), shown with its ratio to the baseline: the median of the
+// runs' own ratios. Then overload: 100 ms server-streaming
 // calls at concurrency 128 against MAX_CONCURRENT_CALLS=64 (2× the limit) and
 // against no limit: throughput, latency and error rate.
 // Prints tables and writes bench/results/bench-<time>.json.
@@ -92,7 +93,23 @@ async function measure(scenario: Scenario, server: BenchServer): Promise<{ measu
 
 type Samples = Record<string, Record<string, Measurement[]>>; // scenario → variant → one per run
 
-function printTable(title: string, rows: { figure: string; values: number[] }[], columns: readonly string[]): void {
+interface Row {
+  readonly figure: string;
+  /** One per column: the median over runs. */
+  readonly values: number[];
+  /** One per column, when the runs are paired: the median of each run's value / the first column's in that run. */
+  readonly ratios?: number[];
+}
+
+/**
+ * The median over runs of (value / baseline value in the same run). The variants of one run are measured
+ * back to back, so a machine that slows down between runs moves both sides of each ratio together.
+ */
+function pairedRatio(values: readonly number[], baseline: readonly number[]): number {
+  return Math.round(median(values.map((v, i) => v / baseline[i]!)) * 100) / 100;
+}
+
+function printTable(title: string, rows: readonly Row[], columns: readonly string[]): void {
   const width = Math.max(...rows.map((r) => r.figure.length), title.length);
   const widths = columns.map((c) => Math.max(10, c.length) + 2);
   const cell = (s: string, i: number): string => s.padStart(widths[i]!);
@@ -100,8 +117,11 @@ function printTable(title: string, rows: { figure: string; values: number[] }[],
   console.log(`\n${title.padEnd(width)}${columns.map((c, i) => cell(c, i) + (i > 0 ? ratioCell('ratio') : '')).join('')}`);
   for (const r of rows) {
     const base = r.values[0]!;
-    const shown = (v: number): string => (Number.isFinite(ratio(v, base)) ? String(ratio(v, base)) : '-');
-    console.log(`${r.figure.padEnd(width)}${r.values.map((v, i) => cell(String(v), i) + (i > 0 ? ratioCell(shown(v)) : '')).join('')}`);
+    const shown = (v: number, i: number): string => {
+      const x = r.ratios?.[i] ?? ratio(v, base);
+      return Number.isFinite(x) ? String(x) : '-';
+    };
+    console.log(`${r.figure.padEnd(width)}${r.values.map((v, i) => cell(String(v), i) + (i > 0 ? ratioCell(shown(v, i)) : '')).join('')}`);
   }
 }
 
@@ -136,21 +156,26 @@ async function main(): Promise<void> {
   }
 
   const names = VARIANTS.map((v) => v.name);
-  const med = (scenario: string, variant: string, pick: (m: Measurement) => number): number =>
-    median(samples[scenario]![variant]!.map(pick));
-  const rows: { figure: string; values: number[] }[] = [];
+  /** A row from per-run figures: `perRun(variant)` gives one per run, in run order. */
+  const row = (figure: string, perRun: (variant: string) => number[], round: (v: number) => number = (v) => v): Row => ({
+    figure,
+    values: names.map((n) => round(median(perRun(n)))),
+    ratios: names.map((n) => pairedRatio(perRun(n), perRun(names[0]!))),
+  });
+  const rows: Row[] = [];
   for (const scenario of SCENARIOS) {
-    rows.push({ figure: `${scenario.name}: ${scenario.figure}`, values: names.map((n) => Math.round(med(scenario.name, n, (m) => m.throughput))) });
+    const of = (pick: (m: Measurement) => number) => (variant: string) => samples[scenario.name]![variant]!.map(pick);
+    rows.push(row(`${scenario.name}: ${scenario.figure}`, of((m) => m.throughput), Math.round));
     if (scenario.plan.shape === 'unary') {
-      rows.push({ figure: `${scenario.name}: p50 ms`, values: names.map((n) => med(scenario.name, n, (m) => m.p50Ms)) });
-      rows.push({ figure: `${scenario.name}: p99 ms`, values: names.map((n) => med(scenario.name, n, (m) => m.p99Ms)) });
+      rows.push(row(`${scenario.name}: p50 ms`, of((m) => m.p50Ms)));
+      rows.push(row(`${scenario.name}: p99 ms`, of((m) => m.p99Ms)));
     }
     const per = scenario.messagesPerCall === 1 ? 'call' : 'message';
-    rows.push({ figure: `${scenario.name}: server CPU µs/${per}`, values: names.map((n) => med(scenario.name, n, (m) => m.cpuUs)) });
+    rows.push(row(`${scenario.name}: server CPU µs/${per}`, of((m) => m.cpuUs)));
   }
-  rows.push({ figure: 'server RSS after the run, MiB', values: names.map((n) => Math.round(median(rss[n]!) * 10) / 10) });
-  rows.push({ figure: 'cold start ms (spawn → first call)', values: names.map((n) => median(coldStartMs[n]!)) });
-  printTable(`figure (median of ${RUNS})`, rows, names);
+  rows.push(row('server RSS after the run, MiB', (n) => rss[n]!, (v) => Math.round(v * 10) / 10));
+  rows.push(row('cold start ms (spawn → first call)', (n) => coldStartMs[n]!));
+  printTable(`figure (median of ${RUNS}; ratio: median of the runs' ratios)`, rows, names);
 
   const overload = await overloadRuns();
   printTable(`overload: 100 ms calls, c=128 (median of ${RUNS})`, overload.rows, overload.columns);
@@ -163,7 +188,7 @@ async function main(): Promise<void> {
  * handlers are running; CPU-bound unary calls queue in the socket before the server sees them, so they are
  * not the way to show it.
  */
-async function overloadRuns(): Promise<{ columns: string[]; rows: { figure: string; values: number[] }[] }> {
+async function overloadRuns(): Promise<{ columns: string[]; rows: Row[] }> {
   const limits = ['0', '64'];
   const columns = ['no limit', 'limit 64'];
   const scenario = { plan: { shape: 'server', concurrency: 128, connections: 4, replies: 10, intervalMs: 10 } } as const;
@@ -179,7 +204,7 @@ async function overloadRuns(): Promise<{ columns: string[]; rows: { figure: stri
       }
     }
   }
-  const row = (figure: string, pick: (m: Measurement) => number): { figure: string; values: number[] } => ({
+  const row = (figure: string, pick: (m: Measurement) => number): Row => ({
     figure,
     values: limits.map((l) => median(results[l]!.map(pick))),
   });
