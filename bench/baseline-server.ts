@@ -1,5 +1,6 @@
 // The benchmarks' baseline: a bare @grpc/grpc-js Greeter on the same proto,
-// with no logging, no interceptors, no validation, no health or reflection.
+// with no logging, no interceptors, no validation, no health or reflection; its
+// replies carry the same text as the project's, so the bytes on the wire match.
 // Usage: baseline-server.ts <port>  (listens on 127.0.0.1)
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -37,7 +38,8 @@ server.addService(Greeter.service, {
     const next = (): void => {
       while (!call.cancelled && sent < count) {
         sent += 1;
-        const writable = call.write(reply(`Hello, ${name}!`, sent, size));
+        // The project's text, so both servers send the same bytes per reply.
+        const writable = call.write(reply(`Hello, ${name}! (${sent} of ${count})`, sent, size));
         if (sent === count) break;
         if (!writable) return void call.once('drain', next);
         if (interval > 0) return void setTimeout(next, interval);
