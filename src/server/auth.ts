@@ -3,9 +3,21 @@
 // One server interceptor: every call but health and reflection must carry
 // `authorization: Bearer <ID token>` signed by Google, for our audience, not
 // expired, and (when a list is configured) from an allowed service account.
+import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
-import { OAuth2Client, type LoginTicket } from 'google-auth-library';
+import type * as GoogleAuthLibrary from 'google-auth-library';
+import type { LoginTicket, OAuth2Client } from 'google-auth-library';
 import type { AuthConfig } from '../config.js';
+
+/**
+ * google-auth-library is loaded only when a server verifies tokens: loading it takes about 100 ms, which
+ * every cold start without AUTH_AUDIENCE would otherwise pay. It is CommonJS, so a synchronous require keeps
+ * createServer() synchronous.
+ */
+function newOAuth2Client(): OAuth2Client {
+  const { OAuth2Client } = createRequire(import.meta.url)('google-auth-library') as typeof GoogleAuthLibrary;
+  return new OAuth2Client();
+}
 
 /** kid → PEM certificate or public key, as Google publishes them at oauth2/v1/certs. */
 export type Certificates = Record<string, string>;
@@ -22,7 +34,7 @@ const OPEN_SERVICES = ['/grpc.health.v1.Health/', '/grpc.reflection.'];
  * Google's published certificates, fetched by `client` and cached as long as Google's Cache-Control
  * allows; calls that arrive while they are being fetched share that one fetch.
  */
-export function googleCertificates(client: OAuth2Client = new OAuth2Client()): CertificateSource {
+export function googleCertificates(client: OAuth2Client = newOAuth2Client()): CertificateSource {
   let pending: Promise<Certificates> | undefined;
   return () => {
     pending ??= client
@@ -131,7 +143,7 @@ async function verifyCall(
  * the access log records the status and reason, never the token.
  */
 export function createAuthInterceptor(config: AuthConfig, certificates: CertificateSource = googleCertificates()): grpc.ServerInterceptor {
-  const verifier = new OAuth2Client();
+  const verifier = newOAuth2Client();
   return (methodDescriptor, next) => {
     const open = OPEN_SERVICES.some((prefix) => methodDescriptor.path.startsWith(prefix));
     const call: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(next, {
