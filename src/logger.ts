@@ -41,7 +41,7 @@ export const FLUSH_INTERVAL_MS = 100;
 /**
  * The logger's destination: the process's stdout. A line waits at most FLUSH_INTERVAL_MS to be written
  * with the lines logged after it, in one write(2) of whole lines of at most PIPE_BUF bytes (at once when the
- * next line would not fit). Whatever still waits is written when the process exits, even by an uncaught
+ * next line would not fit; a longer line goes alone). Whatever still waits is written when the process exits, even by an uncaught
  * exception; only a SIGKILL loses it.
  *
  * Why not one of pino's own: an asynchronous destination (`sync: false`) makes each line that finds no write
