@@ -1,5 +1,4 @@
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import t, { type Test } from 'tap';
@@ -81,9 +80,9 @@ t.test('isoTime writes what Date#toISOString does, formatting each second once',
   for (const now of instants) t.equal(isoTime(now), `,"time":"${new Date(now).toISOString()}"`, String(now));
 });
 
-/** A BatchedLines writing to a fresh file, and what that file holds now. */
+/** A BatchedLines writing to a fresh file (in a directory tap removes afterwards), and what that file holds now. */
 function batchedToFile(t: Test): { lines: BatchedLines; written: () => string } {
-  const path = join(tmpdir(), `cloudrun-grpc-lines-${process.pid}-${Math.random().toString(16).slice(2)}.log`);
+  const path = join(t.testdir(), 'lines.log');
   const fd = openSync(path, 'w');
   t.teardown(() => closeSync(fd));
   return { lines: new BatchedLines(fd), written: () => readFileSync(path, 'utf8') };
@@ -95,7 +94,7 @@ t.test('BatchedLines: a line waits for the ones after it, then is written withou
   lines.write('{"a":2}\n');
   t.equal(written(), '', 'nothing written yet: the lines wait together');
   await eventually(() => written() === '{"a":1}\n{"a":2}\n');
-  t.pass('the timer wrote both lines in one batch');
+  t.pass('the timer wrote both lines without a flush');
 });
 
 t.test('BatchedLines: flush writes what waits and calls back; a flush with nothing waiting writes nothing', async (t) => {
