@@ -5,7 +5,6 @@
 // expired, and (when a list is configured) from an allowed service account.
 import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
-import type * as GoogleAuthLibrary from 'google-auth-library';
 import type { LoginTicket, OAuth2Client } from 'google-auth-library';
 import type { AuthConfig } from '../config.js';
 
@@ -15,8 +14,8 @@ import type { AuthConfig } from '../config.js';
  * createServer() synchronous.
  */
 function newOAuth2Client(): OAuth2Client {
-  const { OAuth2Client } = createRequire(import.meta.url)('google-auth-library') as typeof GoogleAuthLibrary;
-  return new OAuth2Client();
+  const library = createRequire(import.meta.url)('google-auth-library') as { OAuth2Client: typeof OAuth2Client };
+  return new library.OAuth2Client();
 }
 
 /** kid → PEM certificate or public key, as Google publishes them at oauth2/v1/certs. */

@@ -35,10 +35,9 @@ export async function runServer(env?: Env, stderr: NodeJS.WritableStream = proce
       const workers = resolveWorkerCount(config.workers);
       if (workers > 1) return await runPrimary(workers, createLogger(config.logLevel), env);
     }
-    logger = cluster.isWorker
-      ? // Workers share stdout: whole lines per write, and each line says which worker wrote it.
-        createLogger(config.logLevel).child({ worker: cluster.worker?.id, pid: process.pid })
-      : createLogger(config.logLevel);
+    logger = createLogger(config.logLevel);
+    // Workers share stdout (every write is whole lines), so each line says which worker wrote it.
+    if (cluster.isWorker) logger = logger.child({ worker: cluster.worker?.id, pid: process.pid });
     // XdsServer reads the xDS bootstrap as it is built, so createServer can find a configuration problem too.
     server = createServer(config, { logger });
   } catch (error) {
