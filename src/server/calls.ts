@@ -6,8 +6,9 @@
 //
 // It runs on every call and every message, so it is built to cost little: one
 // object per call (TrackedCall is at once the call the handler talks to and the
-// listener the transport talks to), no closure per call or per message, and
-// nothing built for the access log unless its level is on.
+// listener the transport talks to), no closure per call or per message, no
+// collection that churns (the calls in flight are a list threaded through the
+// calls themselves), and nothing built for the access log unless its level is on.
 import * as grpc from '@grpc/grpc-js';
 import type { Level } from 'pino';
 import { traceFields, type Logger } from '../logger.js';
@@ -81,6 +82,9 @@ class TrackedCall extends grpc.ServerInterceptingCall implements InFlightCall, I
   metadata: grpc.Metadata | undefined;
   ended = false;
   readonly started = performance.now();
+  /** Neighbours in the registry's list of calls in flight. */
+  older: TrackedCall | undefined;
+  newer: TrackedCall | undefined;
   private handler: InterceptingServerListener | undefined;
   private handlerCancelled = false;
 
@@ -165,8 +169,46 @@ class TrackedCall extends grpc.ServerInterceptingCall implements InFlightCall, I
   }
 }
 
+/**
+ * The calls in flight, oldest first, as a doubly linked list threaded through the calls: adding and
+ * removing allocate nothing. A Set did, where it hurt: once a long-lived Set sits in V8's old space, each
+ * rehash (one every few calls, as calls come and go) allocates its new table there too, and the table it
+ * replaced still points at the calls it held until the next full GC. Every call, with its HTTP/2 stream,
+ * then outlived young-generation GCs and was promoted: in `npm run bench`-style runs at 1,500 calls/s,
+ * ~700 KB promoted per scavenge instead of ~25 KB, and scavenges 3× as long (README, Performance).
+ */
+class CallList {
+  size = 0;
+  private oldest: TrackedCall | undefined;
+  private newest: TrackedCall | undefined;
+
+  add(call: TrackedCall): void {
+    call.older = this.newest;
+    if (this.newest === undefined) this.oldest = call;
+    else this.newest.newer = call;
+    this.newest = call;
+    this.size += 1;
+  }
+
+  delete(call: TrackedCall): void {
+    if (call.older === undefined) this.oldest = call.newer;
+    else call.older.newer = call.newer;
+    if (call.newer === undefined) this.newest = call.older;
+    else call.newer.older = call.older;
+    call.older = call.newer = undefined;
+    this.size -= 1;
+  }
+
+  /** A copy, oldest first: ending a call removes it from the list. */
+  toArray(): TrackedCall[] {
+    const calls: TrackedCall[] = [];
+    for (let call = this.oldest; call !== undefined; call = call.newer) calls.push(call);
+    return calls;
+  }
+}
+
 export class CallRegistry {
-  readonly inFlight = new Set<TrackedCall>();
+  private readonly inFlight = new CallList();
   /** The shed status, built once: under overload it is sent for every refused call. */
   readonly overloaded: PartialStatus;
   /** Calls in flight that count against the limit (all but health checks). */
@@ -193,6 +235,16 @@ export class CallRegistry {
     return call;
   };
 
+  /** The calls in flight now, oldest first. */
+  calls(): InFlightCall[] {
+    return this.inFlight.toArray();
+  }
+
+  /** How many calls are in flight now. */
+  get size(): number {
+    return this.inFlight.size;
+  }
+
   /** Resolves once no call is in flight (at once when none is). */
   idle(): Promise<void> {
     if (this.inFlight.size === 0) return Promise.resolve();
@@ -200,6 +252,7 @@ export class CallRegistry {
   }
 
   release(call: TrackedCall): void {
+    if (call.admission === 'shed') return; // never in flight
     if (call.admission === 'counted') this.counted -= 1;
     this.inFlight.delete(call);
     if (this.inFlight.size > 0 || this.idleWaiters.length === 0) return;

@@ -34,8 +34,8 @@ export function shuttingDownStatus(): { code: grpc.status; details: string } {
 export async function drain({ server, health, calls, graceMs, logger }: DrainContext, reason: string): Promise<void> {
   health.set('NOT_SERVING');
   // Watchers have now been told NOT_SERVING; a Watch never finishes by itself, so end it now.
-  for (const call of [...calls.inFlight]) if (call.method === HEALTH_WATCH) call.abort(shuttingDownStatus());
-  logger.info({ reason, in_flight: calls.inFlight.size, grace_ms: graceMs }, `draining (${reason})`);
+  for (const call of calls.calls()) if (call.method === HEALTH_WATCH) call.abort(shuttingDownStatus());
+  logger.info({ reason, in_flight: calls.size, grace_ms: graceMs }, `draining (${reason})`);
 
   // XdsServer's tryShutdown calls back once its ports are closed, while its connections may still carry
   // calls, so closed also waits for the calls in flight.
@@ -48,7 +48,7 @@ export async function drain({ server, health, calls, graceMs, logger }: DrainCon
     return;
   }
 
-  const unfinished = [...calls.inFlight];
+  const unfinished = calls.calls();
   logger.warn(
     { unfinished: unfinished.length, methods: [...new Set(unfinished.map((c) => c.method))] },
     `grace period of ${graceMs} ms over: ending ${unfinished.length} calls with UNAVAILABLE`,

@@ -129,6 +129,6 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
       draining ??= drain({ server, health, calls, graceMs: config.shutdownGraceMs, logger }, reason);
       return draining;
     },
-    inFlight: () => [...calls.inFlight],
+    inFlight: () => calls.calls(),
   };
 }
