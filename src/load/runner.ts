@@ -6,7 +6,7 @@ import { connect, greeterClient, type ConnectOptions } from '../client/connect.j
 import type { GreeterClient } from '../generated/helloworld/Greeter.js';
 import { isTotal, type LoadPlan, type RateShare } from './plan.js';
 import { closedLoop, openLoop, type PhaseLimit, type Schedule } from './schedule.js';
-import { callFor, type InFlight } from './shapes.js';
+import { callFor, type Slot } from './shapes.js';
 import { Tally, type CallOutcome, type TallySnapshot } from './tally.js';
 
 /**
@@ -84,7 +84,7 @@ type Recorder = (outcome: CallOutcome, dueAt: number, startedAt: number, endedAt
 
 function startRun(plan: LoadPlan, clients: readonly GreeterClient[], share: RateShare): LoadRun {
   const makeCall = callFor(plan.shape, plan);
-  const inFlight: InFlight = new Set();
+  const slots: Slot[] = Array.from({ length: plan.concurrency }, () => ({ call: undefined }));
   const measured = new Tally();
   let phase: Progress['phase'] = plan.warmupMs > 0 ? 'warmup' : 'measure';
   let schedule: Schedule | undefined;
@@ -94,12 +94,12 @@ function startRun(plan: LoadPlan, clients: readonly GreeterClient[], share: Rate
   const scheduleFor = (limit: PhaseLimit, startsAt: number): Schedule =>
     plan.rps === undefined ? closedLoop(limit) : openLoop(plan.rps, share, limit, startsAt);
 
-  async function runSlot(client: GreeterClient, current: Schedule, record: Recorder): Promise<void> {
+  async function runSlot(client: GreeterClient, slot: Slot, current: Schedule, record: Recorder): Promise<void> {
     for (;;) {
       const dueAt = await current.next();
       if (dueAt === undefined) return;
       const startedAt = performance.now();
-      const outcome = await makeCall(client, inFlight);
+      const outcome = await makeCall(client, slot);
       if (stopped) return; // cut short by stop(): not a measurement
       record(outcome, dueAt, startedAt, performance.now());
     }
@@ -109,7 +109,7 @@ function startRun(plan: LoadPlan, clients: readonly GreeterClient[], share: Rate
     schedule = scheduleFor(limit, startsAt);
     const current = schedule;
     await Promise.all(
-      Array.from({ length: plan.concurrency }, (_, slot) => runSlot(clients[slot % clients.length] as GreeterClient, current, record)),
+      slots.map((slot, i) => runSlot(clients[i % clients.length] as GreeterClient, slot, current, record)),
     );
   }
 
@@ -148,7 +148,7 @@ function startRun(plan: LoadPlan, clients: readonly GreeterClient[], share: Rate
     stop() {
       stopped = true;
       schedule?.stop();
-      for (const call of inFlight) call.cancel();
+      for (const slot of slots) slot.call?.cancel();
     },
     finished: run(),
   };

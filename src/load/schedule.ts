@@ -37,6 +37,13 @@ export function closedLoop(limit: PhaseLimit): Schedule {
   };
 }
 
+/** A call waiting for its due time: where it sits in the schedule's list, and how to end the wait. */
+interface Wait {
+  index: number;
+  readonly resolve: (dueAt: number | undefined) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
 /** Below this, waiting costs more than it saves: start now, and the lateness is still measured. */
 const MIN_WAIT_MS = 1;
 
@@ -48,7 +55,15 @@ export function openLoop(rps: number, share: RateShare, limit: PhaseLimit, start
   const spacingMs = 1000 / rps;
   let ticket = 0;
   let stopped = false;
-  const waiting = new Map<NodeJS.Timeout, () => void>();
+  // An array, not a Map keyed by timer: a Map that every call adds to and deletes from rehashes into V8's
+  // old space and keeps what it held alive there (src/load/shapes.ts, Slot). A wait knows its index.
+  const waiting: Wait[] = [];
+  const remove = (wait: Wait): void => {
+    const last = waiting.pop() as Wait;
+    if (last === wait) return;
+    waiting[wait.index] = last;
+    last.index = wait.index;
+  };
   return {
     next() {
       const dueAt = startsAt + (ticket * share.of + share.index) * spacingMs;
@@ -61,20 +76,21 @@ export function openLoop(rps: number, share: RateShare, limit: PhaseLimit, start
       const waitMs = dueAt - performance.now();
       if (waitMs < MIN_WAIT_MS) return Promise.resolve(dueAt);
       return new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          waiting.delete(timer);
+        const wait: Wait = { index: waiting.length, resolve, timer: undefined };
+        waiting.push(wait);
+        wait.timer = setTimeout(() => {
+          remove(wait);
           resolve(dueAt);
         }, waitMs);
-        waiting.set(timer, () => resolve(undefined));
       });
     },
     stop() {
       stopped = true;
-      for (const [timer, cancel] of waiting) {
-        clearTimeout(timer);
-        cancel();
+      for (const wait of waiting) {
+        clearTimeout(wait.timer);
+        wait.resolve(undefined);
       }
-      waiting.clear();
+      waiting.length = 0;
     },
   };
 }

@@ -1,6 +1,6 @@
 // One call of each of the four shapes, as the harness makes it: each resolves
 // to how the call ended (status, messages each way) and never rejects, and
-// each registers itself in `inFlight` so that a stop can cancel it.
+// each keeps itself in its concurrency slot while it runs, so that a stop can cancel it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { deadlineIn } from '../client/connect.js';
@@ -9,8 +9,15 @@ import type { HelloRequest } from '../generated/helloworld/HelloRequest.js';
 import type { LoadPlan, Shape } from './plan.js';
 import type { CallOutcome } from './tally.js';
 
-export type InFlight = Set<{ cancel(): void }>;
-export type MakeCall = (client: GreeterClient, inFlight: InFlight) => Promise<CallOutcome>;
+/**
+ * One concurrency slot's call in progress. A slot, not a Set of every call in flight: adding and deleting a
+ * call per call made a long-lived Set rehash into V8's old space, where its old tables kept finished calls
+ * alive into old space too (the server's calls.ts says more).
+ */
+export interface Slot {
+  call: { cancel(): void } | undefined;
+}
+export type MakeCall = (client: GreeterClient, slot: Slot) => Promise<CallOutcome>;
 
 type ShapePlan = Pick<LoadPlan, 'deadlineMs' | 'messages' | 'intervalMs' | 'replies' | 'payloadBytes'>;
 
@@ -18,27 +25,26 @@ const outcome = (error: grpc.ServiceError | null, sent: number, received: number
   error ? { code: error.code, details: error.details, sent, received } : { code: grpc.status.OK, details: '', sent, received };
 
 function unary(request: HelloRequest, plan: ShapePlan): MakeCall {
-  return (client, inFlight) =>
+  return (client, slot) =>
     new Promise((resolve) => {
-      const call = client.SayHello(request, { deadline: deadlineIn(plan.deadlineMs) }, (error) => {
-        inFlight.delete(call);
+      slot.call = client.SayHello(request, { deadline: deadlineIn(plan.deadlineMs) }, (error) => {
+        slot.call = undefined;
         resolve(outcome(error, 1, error ? 0 : 1));
       });
-      inFlight.add(call);
     });
 }
 
 function serverStreaming(request: HelloRequest, plan: ShapePlan): MakeCall {
   const asked: HelloRequest = { ...request, count: plan.replies, interval_ms: plan.intervalMs };
-  return (client, inFlight) =>
+  return (client, slot) =>
     new Promise((resolve) => {
       let received = 0;
       const call = client.LotsOfReplies(asked, { deadline: deadlineIn(plan.deadlineMs) });
-      inFlight.add(call);
+      slot.call = call;
       call.on('data', () => (received += 1));
       call.on('error', () => {}); // the status event below carries the outcome
       call.on('status', (status: grpc.StatusObject) => {
-        inFlight.delete(call);
+        slot.call = undefined;
         resolve({ code: status.code, details: status.details, sent: 1, received });
       });
     });
@@ -62,28 +68,28 @@ async function writeAll(call: grpc.ClientWritableStream<HelloRequest>, request: 
 }
 
 function clientStreaming(request: HelloRequest, plan: ShapePlan): MakeCall {
-  return (client, inFlight) =>
+  return (client, slot) =>
     new Promise((resolve) => {
       const stream: StreamState = { sent: 0, ended: false };
       const call = client.LotsOfGreetings({ deadline: deadlineIn(plan.deadlineMs) }, (error) => {
         stream.ended = true;
-        inFlight.delete(call);
+        slot.call = undefined;
         resolve(outcome(error, stream.sent, error ? 0 : 1));
       });
-      inFlight.add(call);
+      slot.call = call;
       void writeAll(call, request, plan, stream);
     });
 }
 
 /** Ping-pong: each request waits for the reply to the one before, so every reply is one round trip. */
 function bidiStreaming(request: HelloRequest, plan: ShapePlan): MakeCall {
-  return (client, inFlight) =>
+  return (client, slot) =>
     new Promise((resolve) => {
       let sent = 0;
       let received = 0;
       let ended = false;
       const call = client.BidiHello({ deadline: deadlineIn(plan.deadlineMs) });
-      inFlight.add(call);
+      slot.call = call;
       const sendNext = (): void => {
         if (ended) return;
         if (sent === plan.messages) return void call.end();
@@ -98,7 +104,7 @@ function bidiStreaming(request: HelloRequest, plan: ShapePlan): MakeCall {
       call.on('error', () => {}); // the status event below carries the outcome
       call.on('status', (status: grpc.StatusObject) => {
         ended = true;
-        inFlight.delete(call);
+        slot.call = undefined;
         resolve({ code: status.code, details: status.details, sent, received });
       });
       sendNext();

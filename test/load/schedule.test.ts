@@ -73,3 +73,14 @@ t.test('stopping an open loop releases a waiting call with no due time', async (
   t.equal(await waiting, undefined);
   t.equal(await schedule.next(), undefined);
 });
+
+t.test('calls waiting at once each start when due, and a stop releases those still waiting', async (t) => {
+  const startsAt = performance.now() + 50;
+  const schedule = openLoop(10, { index: 0, of: 1 }, { total: 10 }, startsAt);
+  const [first, second, third] = [schedule.next(), schedule.next(), schedule.next()];
+  t.equal(await first, startsAt);
+  t.equal(await second, startsAt + 100);
+  schedule.stop();
+  t.equal(await third, undefined, 'the third was still waiting');
+  t.equal(await schedule.next(), undefined);
+});
