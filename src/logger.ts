@@ -1,5 +1,6 @@
 // One logger for the whole process: pino JSON lines in the shape Cloud Logging
 // parses (severity, message, time, logging.googleapis.com/* fields).
+import cluster from 'node:cluster';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.js';
 
@@ -25,7 +26,7 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
         level: (label) => ({ severity: SEVERITY[label] ?? 'DEFAULT' }),
       },
     },
-    destination ?? stdout(),
+    destination ?? stdoutDestination(),
   );
 }
 
@@ -33,42 +34,57 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
  * Writes of at most PIPE_BUF bytes reach a pipe whole, so lines from processes sharing stdout (cluster
  * workers) never interleave.
  */
-const PIPE_BUF = 4096;
+export const PIPE_BUF = 4096;
+
+/** A process that has stdout to itself writes up to this much at once: fewer write(2)s into the file system. */
+export const SOLE_WRITER_BATCH = 64 * 1024;
 
 /** How long a line may wait to be written with the lines logged after it. */
 export const FLUSH_INTERVAL_MS = 100;
 
+/** sonic-boom with `contentMode: 'buffer'` takes Buffers; its typings know only strings. */
+interface BufferSink {
+  write(data: Buffer): boolean;
+}
+
 /**
  * The logger's destination: the process's stdout. A line waits at most FLUSH_INTERVAL_MS to be written
- * with the lines logged after it, in one write(2) of whole lines of at most PIPE_BUF bytes (at once when the
- * next line would not fit; a longer line goes alone). Whatever still waits is written when the process exits, even by an uncaught
- * exception; only a SIGKILL loses it.
+ * with the lines logged after it, in one write(2) of whole lines of at most `batchBytes` (at once when the
+ * next line would not fit; a longer line goes alone). Whatever still waits is written when the process
+ * exits, even by an uncaught exception; only a SIGKILL loses it.
  *
  * Why not one of pino's own: an asynchronous destination (`sync: false`) makes each line that finds no write
  * in flight its own round trip through libuv's thread pool, which under load is most lines; a synchronous one
  * makes each line its own write(2). sonic-boom's `minLength` buffer would gather lines, but it measures the
- * whole buffer again (Buffer.byteLength) for every line it appends. So lines gather here, counted once each,
- * and sonic-boom writes each gathered batch synchronously (handling EAGAIN and short writes).
+ * whole buffer again (Buffer.byteLength) for every line it appends. So each line is encoded once, straight
+ * into the batch, and sonic-boom writes each full batch synchronously (handling EAGAIN and short writes).
  * Measured with `npm run bench` (README, Performance).
  */
 export class BatchedLines implements DestinationStream {
-  private readonly sonic: ReturnType<typeof pino.destination>;
-  private waiting = '';
-  private waitingBytes = 0;
+  private readonly sonic: BufferSink;
+  private batch: Buffer;
+  private used = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly flushNow = (): void => this.flush();
 
-  /** `fd`: the file descriptor to write to (stdout, but for tests). */
-  constructor(fd = 1) {
-    this.sonic = pino.destination({ dest: fd, sync: true });
+  /**
+   * `fd`: the file descriptor to write to (stdout, but for tests). `batchBytes`: the most one write(2)
+   * carries; PIPE_BUF unless this process is stdout's only writer.
+   */
+  constructor(fd = 1, batchBytes = PIPE_BUF) {
+    this.sonic = pino.destination({ dest: fd, sync: true, contentMode: 'buffer' }) as unknown as BufferSink;
+    this.batch = Buffer.allocUnsafeSlow(batchBytes);
     process.once('exit', () => this.flush());
   }
 
   write(line: string): void {
-    const bytes = Buffer.byteLength(line);
-    if (this.waitingBytes + bytes > PIPE_BUF) this.writeWaiting();
-    this.waiting += line;
-    this.waitingBytes += bytes;
+    // A UTF-16 code unit is at most 3 bytes of UTF-8: a line that surely fits needs no measuring.
+    if (line.length * 3 > this.batch.length - this.used) {
+      const bytes = Buffer.byteLength(line);
+      if (bytes > this.batch.length - this.used) this.writeWaiting();
+      if (bytes > this.batch.length) return void this.sonic.write(Buffer.from(line));
+    }
+    this.used += this.batch.write(line, this.used);
     // Unref'd: waiting lines never keep the process alive (the exit hook writes them).
     this.timer ??= setTimeout(this.flushNow, FLUSH_INTERVAL_MS).unref();
   }
@@ -82,18 +98,23 @@ export class BatchedLines implements DestinationStream {
   }
 
   private writeWaiting(): void {
-    if (this.waitingBytes === 0) return;
-    this.sonic.write(this.waiting);
-    this.waiting = '';
-    this.waitingBytes = 0;
+    if (this.used === 0) return;
+    this.sonic.write(this.batch.subarray(0, this.used));
+    // The batch just written may still be sonic-boom's (a write it could not finish), so lines go to a new one.
+    this.batch = Buffer.allocUnsafeSlow(this.batch.length);
+    this.used = 0;
   }
 }
 
 let stdoutLines: BatchedLines | undefined;
 
-/** The one stdout destination of this process. */
-function stdout(): DestinationStream {
-  return (stdoutLines ??= new BatchedLines());
+/**
+ * The one stdout destination of this process. `shared`: other processes write to the same stdout (with
+ * WORKERS > 1, the cluster's primary and its workers), so each write stays within PIPE_BUF; a process alone
+ * on stdout writes bigger batches.
+ */
+export function stdoutDestination(shared = cluster.isWorker): DestinationStream {
+  return (stdoutLines ??= new BatchedLines(1, shared ? PIPE_BUF : SOLE_WRITER_BATCH));
 }
 
 /**

@@ -2,7 +2,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import t, { type Test } from 'tap';
-import { BatchedLines, isoTime, traceFields } from '../src/logger.js';
+import { BatchedLines, isoTime, PIPE_BUF, SOLE_WRITER_BATCH, traceFields } from '../src/logger.js';
 import { sayHello } from './helpers/calls.js';
 import { spawnEntry } from './helpers/process.js';
 import { accessLine, eventually, startServer } from './helpers/server.js';
@@ -122,6 +122,28 @@ t.test('BatchedLines: lines that would pass 4096 bytes are written at once, in w
   for (const bytes of batches) t.ok(bytes <= 4096 && bytes > 4096 - Buffer.byteLength(line(0)), `a full batch of ${bytes} bytes`);
   lines.flush();
   t.equal(written(), Array.from({ length: 40 }, (_, i) => line(i)).join(''), 'every line, in order, once');
+});
+
+t.test('BatchedLines: a process alone on stdout gathers up to its bigger batch; a line longer than the batch goes alone', async (t) => {
+  const path = join(t.testdir(), 'lines.log');
+  const fd = openSync(path, 'w');
+  t.teardown(() => closeSync(fd));
+  const lines = new BatchedLines(fd, SOLE_WRITER_BATCH);
+  const written = (): string => readFileSync(path, 'utf8');
+  const line = (i: number): string => `{"i":${i},"filler":"${'x'.repeat(500)}"}\n`;
+  let expected = '';
+  for (let i = 0; Buffer.byteLength(expected + line(i)) <= SOLE_WRITER_BATCH; i += 1) {
+    lines.write(line(i));
+    expected += line(i);
+  }
+  t.ok(Buffer.byteLength(expected) > 8 * PIPE_BUF, 'many times PIPE_BUF gathered');
+  t.equal(written(), '', 'and nothing written yet');
+  const long = `{"long":"${'é'.repeat(SOLE_WRITER_BATCH)}"}\n`;
+  lines.write(long);
+  t.equal(written(), expected + long, 'what waited, then the long line, whole');
+  lines.write('{"after":1}\n');
+  lines.flush();
+  t.equal(written(), `${expected}${long}{"after":1}\n`);
 });
 
 for (const ending of ['exit', 'throw'] as const) {

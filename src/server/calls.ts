@@ -15,6 +15,7 @@ import { traceFields, type Logger } from '../logger.js';
 
 type InterceptingServerListener = Parameters<grpc.ServerInterceptingCall['start']>[0];
 type PartialStatus = Parameters<grpc.ServerInterceptingCall['sendStatus']>[0];
+type ConnectionInfo = ReturnType<grpc.ServerInterceptingCall['getConnectionInfo']>;
 
 /** Health probes are never shed, so a busy instance is not also reported unhealthy and killed. */
 const EXEMPT_PREFIX = '/grpc.health.v1.Health/';
@@ -68,6 +69,16 @@ interface AccessLine {
   messages_in: number;
   messages_out: number;
   peer: string;
+}
+
+/**
+ * What call.getPeer() says, from the addresses grpc-js already read when the call arrived; getPeer() reads
+ * them again through the HTTP/2 session's socket proxy, about a tenth of the access line's cost in a CPU
+ * profile.
+ */
+function peerOf({ remoteAddress, remotePort }: ConnectionInfo): string {
+  if (!remoteAddress) return 'unknown';
+  return remotePort ? `${remoteAddress}:${remotePort}` : remoteAddress;
 }
 
 /** A cancel this close to the deadline is the deadline's doing. */
@@ -272,7 +283,7 @@ export class CallRegistry {
       duration_ms: durationMs,
       messages_in: call.messagesIn,
       messages_out: call.messagesOut,
-      peer: call.getPeer(),
+      peer: peerOf(call.getConnectionInfo()),
     };
     if (code !== grpc.status.OK) entry.details = details;
     const metadata = call.metadata;

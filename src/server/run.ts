@@ -4,7 +4,7 @@
 // worker runs the same entry point again, arriving here as a worker.
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig, type Config, type Env } from '../config.js';
-import { createLogger, type Logger } from '../logger.js';
+import { createLogger, stdoutDestination, type Logger } from '../logger.js';
 import { createServer, type GreeterServer } from './index.js';
 import { resolveWorkerCount, runPrimary } from './workers.js';
 
@@ -33,7 +33,7 @@ export async function runServer(env?: Env, stderr: NodeJS.WritableStream = proce
     config = loadConfig(env);
     if (cluster.isPrimary) {
       const workers = resolveWorkerCount(config.workers);
-      if (workers > 1) return await runPrimary(workers, createLogger(config.logLevel), env);
+      if (workers > 1) return await runPrimary(workers, createLogger(config.logLevel, stdoutDestination(true)), env);
     }
     logger = createLogger(config.logLevel);
     // Workers share stdout (every write is whole lines), so each line says which worker wrote it.
