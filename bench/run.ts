@@ -2,14 +2,17 @@
 // stdout to a file) in three configurations against a bare grpc-js Greeter
 // (bench/baseline-server.ts), all as child processes on 127.0.0.1, driven by
 // the load harness in this process with the same settings, in the same run:
+//   baseline again     a second bare Greeter: its ratio shows the noise alone
 //   project            the default configuration: access log on (LOG_LEVEL=info)
 //   project, log off   LOG_LEVEL=warn: the access line of a successful call is off
 //   project, 2 workers WORKERS=2 (CPU counted over the primary and both workers)
-// Every figure is the median of --runs runs (default 3; fresh servers each run,
-// warmed up unmeasured), shown with its ratio to the baseline: the median of the
-// runs' own ratios. Then overload: 100 ms server-streaming
-// calls at concurrency 128 against MAX_CONCURRENT_CALLS=64 (2× the limit) and
-// against no limit: throughput, latency and error rate.
+// Each scenario runs on one server after another: throughput, latency, CPU. Then
+// the paired scenarios run on every server at once, at a fixed rate each: CPU
+// per call or message, the steadier figure. Every figure is the median of --runs
+// runs (default 3; fresh servers each run, warmed up unmeasured), shown with its
+// ratio to the baseline: the median of the runs' own ratios. Then overload: 100 ms
+// server-streaming calls at concurrency 128 against MAX_CONCURRENT_CALLS=64 (2×
+// the limit) and against no limit: throughput, latency and error rate.
 // Prints tables and writes bench/results/bench-<time>.json.
 import { DEFAULTS, type LoadPlan } from '../src/load/plan.js';
 import { buildReport, type LoadReport } from '../src/load/report.js';
@@ -30,6 +33,8 @@ interface Variant {
 
 const VARIANTS: readonly Variant[] = [
   { name: 'baseline', kind: 'baseline', env: {} },
+  // A second, identical baseline: how far its ratio strays from 1.00 is how much noise moves any ratio.
+  { name: 'baseline again', kind: 'baseline', env: {} },
   { name: 'project', kind: 'project', env: {} },
   { name: 'project, log off', kind: 'project', env: { LOG_LEVEL: 'warn' } },
   { name: 'project, 2 workers', kind: 'project', env: { WORKERS: '2' } },
@@ -54,6 +59,34 @@ const SCENARIOS: readonly Scenario[] = [
   { name: 'server-streaming', plan: { shape: 'server', concurrency: 16, connections: 4, replies: 100 }, figure: 'messages received/s', messagesPerCall: 100 },
   { name: 'client-streaming', plan: { shape: 'client', concurrency: 16, connections: 4, messages: 100 }, figure: 'messages sent/s', messagesPerCall: 100 },
   { name: 'bidi round trips', plan: { shape: 'bidi', concurrency: 16, connections: 4, messages: 100 }, figure: 'messages received/s', messagesPerCall: 100 },
+];
+
+/**
+ * CPU per call or message, paired: every server takes the same fixed rate at the same time, so whatever else
+ * the machine does in those seconds lands on all of them alike. Run one after another (the scenarios above),
+ * two identical baselines differed by up to ±10 % in CPU per call here; side by side, by ±3 %. Rates keep
+ * each server well under a core and the load generator under its own.
+ */
+const PAIRED: readonly Scenario[] = [
+  { name: 'unary at 400 calls/s', plan: { shape: 'unary', concurrency: 64, connections: 2, rps: 400 }, figure: 'calls/s', messagesPerCall: 1 },
+  {
+    name: 'server-streaming at 50 calls/s',
+    plan: { shape: 'server', concurrency: 64, connections: 2, rps: 50, replies: 100 },
+    figure: 'messages received/s',
+    messagesPerCall: 100,
+  },
+  {
+    name: 'client-streaming at 50 calls/s',
+    plan: { shape: 'client', concurrency: 64, connections: 2, rps: 50, messages: 100 },
+    figure: 'messages sent/s',
+    messagesPerCall: 100,
+  },
+  {
+    name: 'bidi round trips at 20 calls/s',
+    plan: { shape: 'bidi', concurrency: 64, connections: 2, rps: 20, messages: 100 },
+    figure: 'messages received/s',
+    messagesPerCall: 100,
+  },
 ];
 
 const WARM_UP: Scenario = { name: 'warm-up', plan: { shape: 'unary', concurrency: 16, connections: 4 }, figure: 'calls/s', messagesPerCall: 1 };
@@ -89,6 +122,21 @@ async function measure(scenario: Scenario, server: BenchServer): Promise<{ measu
   const calls = Math.max(1, report.count + report.warmupCalls);
   const cpuUs = Math.round(((cpuAfter - cpuBefore) * 1e6 * 10) / calls / scenario.messagesPerCall) / 10;
   return { measurement: { throughput, p50Ms: report.latencyMs.p50, p99Ms: report.latencyMs.p99, errorRate: report.errorRate, cpuUs }, report };
+}
+
+/** One scenario on every server at once: each server's CPU per call (or message), in µs. */
+async function measureTogether(scenario: Scenario, servers: readonly BenchServer[]): Promise<number[]> {
+  const plans = servers.map((server) => plan(server.address, scenario));
+  const loads = await Promise.all(plans.map((p) => openLoad(p, { insecure: true })));
+  const pids = servers.map(serverPids);
+  const before = pids.map(cpuSecondsOf);
+  const reports = await Promise.all(loads.map(async (load, i) => buildReport(plans[i]!, await load.start().finished, {})));
+  const after = pids.map(cpuSecondsOf);
+  for (const load of loads) load.close();
+  return servers.map((_, i) => {
+    const calls = Math.max(1, reports[i]!.count + reports[i]!.warmupCalls);
+    return Math.round(((after[i]! - before[i]!) * 1e6 * 10) / calls / scenario.messagesPerCall) / 10;
+  });
 }
 
 type Samples = Record<string, Record<string, Measurement[]>>; // scenario → variant → one per run
@@ -130,6 +178,7 @@ async function main(): Promise<void> {
   const samples: Samples = {};
   const coldStartMs: Record<string, number[]> = {};
   const rss: Record<string, number[]> = {};
+  const paired: Record<string, Record<string, number[]>> = {}; // scenario → variant → CPU per call or message, one per run
   for (let run = 1; run <= RUNS; run += 1) {
     const servers: BenchServer[] = [];
     try {
@@ -148,6 +197,11 @@ async function main(): Promise<void> {
           const { measurement } = await measure(scenario, servers[i]!);
           ((samples[scenario.name] ??= {})[VARIANTS[i]!.name] ??= []).push(measurement);
         }
+      }
+      for (const scenario of PAIRED) {
+        process.stdout.write(`  run ${run}: ${scenario.name} on every server at once…\n`);
+        const cpu = await measureTogether(scenario, servers);
+        VARIANTS.forEach((variant, i) => ((paired[scenario.name] ??= {})[variant.name] ??= []).push(cpu[i]!));
       }
       VARIANTS.forEach((variant, i) => (rss[variant.name] ??= []).push(serverPids(servers[i]!).reduce((sum, pid) => sum + rssMiB(pid), 0)));
     } finally {
@@ -176,10 +230,14 @@ async function main(): Promise<void> {
   rows.push(row('server RSS after the run, MiB', (n) => rss[n]!, (v) => Math.round(v * 10) / 10));
   rows.push(row('cold start ms (spawn → first call)', (n) => coldStartMs[n]!));
   printTable(`figure (median of ${RUNS}; ratio: median of the runs' ratios)`, rows, names);
+  const pairedRows = PAIRED.map((scenario) =>
+    row(`${scenario.name}: server CPU µs/${scenario.messagesPerCall === 1 ? 'call' : 'message'}`, (n) => paired[scenario.name]![n]!),
+  );
+  printTable(`paired: every server at the same rate at once (median of ${RUNS})`, pairedRows, names);
 
   const overload = await overloadRuns();
   printTable(`overload: 100 ms calls, c=128 (median of ${RUNS})`, overload.rows, overload.columns);
-  console.log(`\nwritten: ${writeResults('bench', { date: new Date().toISOString(), quick, runs: RUNS, durationMs, warmupMs, variants: VARIANTS, rows, samples, coldStartMs, rss, overload })}`);
+  console.log(`\nwritten: ${writeResults('bench', { date: new Date().toISOString(), quick, runs: RUNS, durationMs, warmupMs, variants: VARIANTS, rows, samples, pairedRows, paired, coldStartMs, rss, overload })}`);
 }
 
 /**
