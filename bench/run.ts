@@ -63,9 +63,9 @@ const SCENARIOS: readonly Scenario[] = [
 
 /**
  * CPU per call or message, paired: every server takes the same fixed rate at the same time, so whatever else
- * the machine does in those seconds lands on all of them alike. Run one after another (the scenarios above),
- * two identical baselines differed by up to ±10 % in CPU per call here; side by side, by ±3 %. Rates keep
- * each server well under a core and the load generator under its own.
+ * the machine does in those seconds lands on all of them alike. In the 5-run bench the README shows, the second
+ * baseline's CPU came to 0.50–1.29× the first's per run one after another (the scenarios above), and to
+ * 0.82–1.06× side by side. Rates keep each server well under a core and the load generator under its own.
  */
 const PAIRED: readonly Scenario[] = [
   { name: 'unary at 400 calls/s', plan: { shape: 'unary', concurrency: 64, connections: 2, rps: 400 }, figure: 'calls/s', messagesPerCall: 1 },
@@ -118,10 +118,14 @@ async function measure(scenario: Scenario, server: BenchServer): Promise<{ measu
   const throughput = { 'calls/s': report.rps, 'messages received/s': report.messagesReceivedPerSecond, 'messages sent/s': report.messagesSentPerSecond }[
     scenario.figure
   ];
-  // The CPU delta covers the warm-up calls as well as the measured ones.
-  const calls = Math.max(1, report.count + report.warmupCalls);
-  const cpuUs = Math.round(((cpuAfter - cpuBefore) * 1e6 * 10) / calls / scenario.messagesPerCall) / 10;
+  const cpuUs = cpuMicrosPer(cpuAfter - cpuBefore, report, scenario);
   return { measurement: { throughput, p50Ms: report.latencyMs.p50, p99Ms: report.latencyMs.p99, errorRate: report.errorRate, cpuUs }, report };
+}
+
+/** CPU seconds as µs per call, or per message for streaming; the CPU covers the warm-up calls as well as the measured ones. */
+function cpuMicrosPer(cpuSeconds: number, report: LoadReport, scenario: Scenario): number {
+  const calls = Math.max(1, report.count + report.warmupCalls);
+  return Math.round((cpuSeconds * 1e6 * 10) / calls / scenario.messagesPerCall) / 10;
 }
 
 /** One scenario on every server at once: each server's CPU per call (or message), in µs. */
@@ -133,10 +137,7 @@ async function measureTogether(scenario: Scenario, servers: readonly BenchServer
   const reports = await Promise.all(loads.map(async (load, i) => buildReport(plans[i]!, await load.start().finished, {})));
   const after = pids.map(cpuSecondsOf);
   for (const load of loads) load.close();
-  return servers.map((_, i) => {
-    const calls = Math.max(1, reports[i]!.count + reports[i]!.warmupCalls);
-    return Math.round(((after[i]! - before[i]!) * 1e6 * 10) / calls / scenario.messagesPerCall) / 10;
-  });
+  return servers.map((_, i) => cpuMicrosPer(after[i]! - before[i]!, reports[i]!, scenario));
 }
 
 type Samples = Record<string, Record<string, Measurement[]>>; // scenario → variant → one per run
