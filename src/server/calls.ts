@@ -185,8 +185,8 @@ class TrackedCall extends grpc.ServerInterceptingCall implements InFlightCall, I
  * removing allocate nothing. A Set did, where it hurt: once a long-lived Set sits in V8's old space, each
  * rehash (one every few calls, as calls come and go) allocates its new table there too, and the table it
  * replaced still points at the calls it held until the next full GC. Every call, with its HTTP/2 stream,
- * then outlived young-generation GCs and was promoted: in `npm run bench`-style runs at 1,500 calls/s,
- * ~700 KB promoted per scavenge instead of ~25 KB, and scavenges 3× as long (README, Performance).
+ * then outlived young-generation GCs and was promoted: with `--trace-gc-nvp` at 1,500 calls/s, ~700 KB
+ * promoted per scavenge instead of ~25 KB, and scavenges 3× as long (README, Performance).
  */
 class CallList {
   size = 0;

@@ -10,7 +10,7 @@ import { resolveWorkerCount, runPrimary } from './workers.js';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
-/** pino writes asynchronously: wait for the last lines to reach stdout before the process exits. */
+/** Log lines wait in a batch (logger.ts): write the last ones to stdout before the process exits. */
 function flushed(logger: Logger): Promise<void> {
   return new Promise((resolve) => logger.flush(() => resolve()));
 }
