@@ -15,7 +15,7 @@
 // the limit) and against no limit: throughput, latency and error rate.
 // Prints tables and writes bench/results/bench-<time>.json.
 import { DEFAULTS, type LoadPlan } from '../src/load/plan.js';
-import { buildReport, type LoadReport } from '../src/load/report.js';
+import { buildReport } from '../src/load/report.js';
 import { openLoad } from '../src/load/runner.js';
 import { childPids, cpuSecondsOf, median, ratio, rssMiB, startServer, writeResults, type BenchServer, type ServerKind } from './servers.js';
 
@@ -107,29 +107,11 @@ function plan(target: string, scenario: Pick<Scenario, 'plan'>): LoadPlan {
 /** The server's processes: a cluster primary has its workers as children. */
 const serverPids = (server: BenchServer): number[] => [server.pid, ...childPids(server.pid)];
 
-async function measure(scenario: Scenario, server: BenchServer): Promise<{ measurement: Measurement; report: LoadReport }> {
-  const p = plan(server.address, scenario);
-  const load = await openLoad(p, { insecure: true });
-  const pids = serverPids(server);
-  const cpuBefore = cpuSecondsOf(pids);
-  const report = buildReport(p, await load.start().finished, {});
-  const cpuAfter = cpuSecondsOf(pids);
-  load.close();
-  const throughput = { 'calls/s': report.rps, 'messages received/s': report.messagesReceivedPerSecond, 'messages sent/s': report.messagesSentPerSecond }[
-    scenario.figure
-  ];
-  const cpuUs = cpuMicrosPer(cpuAfter - cpuBefore, report, scenario);
-  return { measurement: { throughput, p50Ms: report.latencyMs.p50, p99Ms: report.latencyMs.p99, errorRate: report.errorRate, cpuUs }, report };
-}
-
-/** CPU seconds as µs per call, or per message for streaming; the CPU covers the warm-up calls as well as the measured ones. */
-function cpuMicrosPer(cpuSeconds: number, report: LoadReport, scenario: Scenario): number {
-  const calls = Math.max(1, report.count + report.warmupCalls);
-  return Math.round((cpuSeconds * 1e6 * 10) / calls / scenario.messagesPerCall) / 10;
-}
-
-/** One scenario on every server at once: each server's CPU per call (or message), in µs. */
-async function measureTogether(scenario: Scenario, servers: readonly BenchServer[]): Promise<number[]> {
+/**
+ * Runs `scenario` against every server in `servers` at once (one server: the scenarios run one after
+ * another), each with its own load and the same plan; one measurement per server.
+ */
+async function measureTogether(scenario: Scenario, servers: readonly BenchServer[]): Promise<Measurement[]> {
   const plans = servers.map((server) => plan(server.address, scenario));
   const loads = await Promise.all(plans.map((p) => openLoad(p, { insecure: true })));
   const pids = servers.map(serverPids);
@@ -137,7 +119,19 @@ async function measureTogether(scenario: Scenario, servers: readonly BenchServer
   const reports = await Promise.all(loads.map(async (load, i) => buildReport(plans[i]!, await load.start().finished, {})));
   const after = pids.map(cpuSecondsOf);
   for (const load of loads) load.close();
-  return servers.map((_, i) => cpuMicrosPer(after[i]! - before[i]!, reports[i]!, scenario));
+  return reports.map((report, i) => {
+    const throughput = { 'calls/s': report.rps, 'messages received/s': report.messagesReceivedPerSecond, 'messages sent/s': report.messagesSentPerSecond }[
+      scenario.figure
+    ];
+    // The CPU covers the warm-up calls as well as the measured ones.
+    const calls = Math.max(1, report.count + report.warmupCalls);
+    const cpuUs = Math.round(((after[i]! - before[i]!) * 1e6 * 10) / calls / scenario.messagesPerCall) / 10;
+    return { throughput, p50Ms: report.latencyMs.p50, p99Ms: report.latencyMs.p99, errorRate: report.errorRate, cpuUs };
+  });
+}
+
+async function measure(scenario: Scenario, server: BenchServer): Promise<Measurement> {
+  return (await measureTogether(scenario, [server]))[0]!;
 }
 
 type Samples = Record<string, Record<string, Measurement[]>>; // scenario → variant → one per run
@@ -195,13 +189,13 @@ async function main(): Promise<void> {
         const order = VARIANTS.map((_, i) => (i + index + run) % VARIANTS.length);
         for (const i of order) {
           process.stdout.write(`  run ${run}: ${scenario.name} on ${VARIANTS[i]!.name}…\n`);
-          const { measurement } = await measure(scenario, servers[i]!);
+          const measurement = await measure(scenario, servers[i]!);
           ((samples[scenario.name] ??= {})[VARIANTS[i]!.name] ??= []).push(measurement);
         }
       }
       for (const scenario of PAIRED) {
         process.stdout.write(`  run ${run}: ${scenario.name} on every server at once…\n`);
-        const cpu = await measureTogether(scenario, servers);
+        const cpu = (await measureTogether(scenario, servers)).map((m) => m.cpuUs);
         VARIANTS.forEach((variant, i) => ((paired[scenario.name] ??= {})[variant.name] ??= []).push(cpu[i]!));
       }
       VARIANTS.forEach((variant, i) => (rss[variant.name] ??= []).push(serverPids(servers[i]!).reduce((sum, pid) => sum + rssMiB(pid), 0)));
@@ -257,7 +251,7 @@ async function overloadRuns(): Promise<{ columns: string[]; rows: Row[] }> {
       const server = await startServer('project', { MAX_CONCURRENT_CALLS: limit }, 'overload-server');
       try {
         process.stdout.write(`  run ${run}: overload, MAX_CONCURRENT_CALLS=${limit}…\n`);
-        results[limit]!.push((await measure({ name: 'overload', figure: 'calls/s', messagesPerCall: 10, ...scenario }, server)).measurement);
+        results[limit]!.push(await measure({ name: 'overload', figure: 'calls/s', messagesPerCall: 10, ...scenario }, server));
       } finally {
         await server.stop();
       }
