@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -66,13 +67,20 @@ t.test('a failed RPC is logged with its status details at the severity its code 
 });
 
 t.test('with LOG_LEVEL=warn a successful call writes no access line', async (t) => {
-  const { client, logs } = await startServer(t, { LOG_LEVEL: 'warn' }, { logLevel: 'warn' });
+  // A status the server itself decides, so its severity is certain: RESOURCE_EXHAUSTED (warn) from the
+  // concurrency limit. A deadline would not do: whether the server sees DEADLINE_EXCEEDED (warn) or the
+  // client's CANCELLED (info) depends on which side's timer fires first.
+  const { client, logs } = await startServer(t, { LOG_LEVEL: 'warn', MAX_CONCURRENT_CALLS: '1' }, { logLevel: 'warn' });
   t.equal((await sayHello(client(), { name: 'Ada' })).status.code, grpc.status.OK);
-  const call = client().LotsOfReplies({ name: 'Ada', count: 10, interval_ms: 100 }, { deadline: Date.now() + 150 });
-  call.on('error', () => {});
-  const exceeded = await accessLine(logs, '/helloworld.Greeter/LotsOfReplies');
-  t.equal(exceeded.severity, 'WARNING', 'DEADLINE_EXCEEDED is still logged at warn');
-  t.equal(logs.filter((l) => l.method === '/helloworld.Greeter/SayHello').length, 0);
+  const held = client().LotsOfReplies({ name: 'Ada', count: 10, interval_ms: 100 });
+  held.on('error', () => {});
+  await once(held, 'data');
+  t.equal((await sayHello(client(), { name: 'Ada' })).status.code, grpc.status.RESOURCE_EXHAUSTED, 'the open stream holds the only slot');
+  const refused = await accessLine(logs, '/helloworld.Greeter/SayHello');
+  t.equal(refused.severity, 'WARNING', 'RESOURCE_EXHAUSTED is still logged at warn');
+  t.equal(refused.code, 'RESOURCE_EXHAUSTED');
+  held.cancel();
+  t.equal(logs.filter((l) => l.method === '/helloworld.Greeter/SayHello').length, 1, 'the OK call wrote no line');
 });
 
 t.test('isoTime writes what Date#toISOString does, formatting each second once', async (t) => {
