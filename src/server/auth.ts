@@ -33,7 +33,7 @@ const OPEN_SERVICES = ['/grpc.health.v1.Health/', '/grpc.reflection.'];
  * Google's published certificates, fetched by `client` and cached as long as Google's Cache-Control
  * allows; calls that arrive while they are being fetched share that one fetch.
  */
-export function googleCertificates(client: OAuth2Client = newOAuth2Client()): CertificateSource {
+export function googleCertificates(client: OAuth2Client): CertificateSource {
   let pending: Promise<Certificates> | undefined;
   return () => {
     pending ??= client
@@ -141,8 +141,10 @@ async function verifyCall(
  * checks out. A rejected call ends with its status before the handler starts;
  * the access log records the status and reason, never the token.
  */
-export function createAuthInterceptor(config: AuthConfig, certificates: CertificateSource = googleCertificates()): grpc.ServerInterceptor {
+export function createAuthInterceptor(config: AuthConfig, localCertificates?: CertificateSource): grpc.ServerInterceptor {
+  // One client both fetches Google's certificates and verifies tokens against them.
   const verifier = newOAuth2Client();
+  const certificates = localCertificates ?? googleCertificates(verifier);
   return (methodDescriptor, next) => {
     const open = OPEN_SERVICES.some((prefix) => methodDescriptor.path.startsWith(prefix));
     const call: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(next, {
