@@ -7,10 +7,12 @@
 //   project, log off   LOG_LEVEL=warn: the access line of a successful call is off
 //   project, 2 workers WORKERS=2 (CPU counted over the primary and both workers)
 // Each scenario runs on one server after another: throughput, latency, CPU. Then
-// the paired scenarios run on every server at once, at a fixed rate each: CPU
-// per call or message, the steadier figure. Every figure is the median of --runs
-// runs (default 3; fresh servers each run, warmed up unmeasured), shown with its
-// ratio to the baseline: the median of the runs' own ratios. Then overload: 100 ms
+// the paired scenarios run on every server at once, at a fixed rate each, in 3
+// windows per run: CPU per call or message, the steadier figure. Every figure is
+// the median of --runs runs (default 3; fresh servers each run, warmed up
+// unmeasured) or of the paired windows, shown with its ratio to the baseline: the
+// median of the runs' (windows') own ratios; paired rows also show the middle half
+// of the windows' ratios, so the noise is in the table. Then overload: 100 ms
 // server-streaming calls at concurrency 128 against MAX_CONCURRENT_CALLS=64 (2×
 // the limit) and against no limit: throughput, latency and error rate.
 // Prints tables and writes bench/results/bench-<time>.json.
@@ -89,6 +91,9 @@ const PAIRED: readonly Scenario[] = [
   },
 ];
 
+/** Windows per run of each paired scenario: the CPU target is judged on these, so they get the most samples. */
+const PAIRED_WINDOWS = quick ? 1 : 3;
+
 const WARM_UP: Scenario = { name: 'warm-up', plan: { shape: 'unary', concurrency: 16, connections: 4 }, figure: 'calls/s', messagesPerCall: 1 };
 
 interface Measurement {
@@ -142,6 +147,8 @@ interface Row {
   readonly values: number[];
   /** One per column, when the runs are paired: the median of each run's value / the first column's in that run. */
   readonly ratios?: number[];
+  /** One per column, paired rows only: the middle half of the per-window ratios, as "low–high". */
+  readonly spreads?: string[];
 }
 
 /**
@@ -152,17 +159,25 @@ function pairedRatio(values: readonly number[], baseline: readonly number[]): nu
   return Math.round(median(values.map((v, i) => v / baseline[i]!)) * 100) / 100;
 }
 
+/** The first and third quartiles of the paired ratios, "low–high": how far one window's ratio can stray. */
+function ratioSpread(values: readonly number[], baseline: readonly number[]): string {
+  const sorted = values.map((v, i) => v / baseline[i]!).sort((a, b) => a - b);
+  const at = (q: number): string => sorted[Math.round(q * (sorted.length - 1))]!.toFixed(2);
+  return `${at(0.25)}–${at(0.75)}`;
+}
+
 function printTable(title: string, rows: readonly Row[], columns: readonly string[]): void {
   const width = Math.max(...rows.map((r) => r.figure.length), title.length);
   const widths = columns.map((c) => Math.max(10, c.length) + 2);
   const cell = (s: string, i: number): string => s.padStart(widths[i]!);
-  const ratioCell = (s: string): string => s.padStart(7);
+  const ratioCell = (s: string): string => s.padStart(rows.some((r) => r.spreads) ? 18 : 7);
   console.log(`\n${title.padEnd(width)}${columns.map((c, i) => cell(c, i) + (i > 0 ? ratioCell('ratio') : '')).join('')}`);
   for (const r of rows) {
     const base = r.values[0]!;
     const shown = (v: number, i: number): string => {
       const x = r.ratios?.[i] ?? ratio(v, base);
-      return Number.isFinite(x) ? String(x) : '-';
+      if (!Number.isFinite(x)) return '-';
+      return r.spreads ? `${x.toFixed(2)} [${r.spreads[i]}]` : String(x);
     };
     console.log(`${r.figure.padEnd(width)}${r.values.map((v, i) => cell(String(v), i) + (i > 0 ? ratioCell(shown(v, i)) : '')).join('')}`);
   }
@@ -173,7 +188,7 @@ async function main(): Promise<void> {
   const samples: Samples = {};
   const coldStartMs: Record<string, number[]> = {};
   const rss: Record<string, number[]> = {};
-  const paired: Record<string, Record<string, number[]>> = {}; // scenario → variant → CPU per call or message, one per run
+  const paired: Record<string, Record<string, number[]>> = {}; // scenario → variant → CPU per call or message, one per window
   for (let run = 1; run <= RUNS; run += 1) {
     const servers: BenchServer[] = [];
     try {
@@ -194,9 +209,11 @@ async function main(): Promise<void> {
         }
       }
       for (const scenario of PAIRED) {
-        process.stdout.write(`  run ${run}: ${scenario.name} on every server at once…\n`);
-        const cpu = (await measureTogether(scenario, servers)).map((m) => m.cpuUs);
-        VARIANTS.forEach((variant, i) => ((paired[scenario.name] ??= {})[variant.name] ??= []).push(cpu[i]!));
+        for (let window = 1; window <= PAIRED_WINDOWS; window += 1) {
+          process.stdout.write(`  run ${run}: ${scenario.name} on every server at once (${window} of ${PAIRED_WINDOWS})…\n`);
+          const cpu = (await measureTogether(scenario, servers)).map((m) => m.cpuUs);
+          VARIANTS.forEach((variant, i) => ((paired[scenario.name] ??= {})[variant.name] ??= []).push(cpu[i]!));
+        }
       }
       VARIANTS.forEach((variant, i) => (rss[variant.name] ??= []).push(serverPids(servers[i]!).reduce((sum, pid) => sum + rssMiB(pid), 0)));
     } finally {
@@ -205,7 +222,7 @@ async function main(): Promise<void> {
   }
 
   const names = VARIANTS.map((v) => v.name);
-  /** A row from per-run figures: `perRun(variant)` gives one per run, in run order. */
+  /** A row from paired figures: `perRun(variant)` gives one per run (or paired window), in the same order for every variant. */
   const row = (figure: string, perRun: (variant: string) => number[], round: (v: number) => number = (v) => v): Row => ({
     figure,
     values: names.map((n) => round(median(perRun(n)))),
@@ -225,10 +242,15 @@ async function main(): Promise<void> {
   rows.push(row('server RSS after the run, MiB', (n) => rss[n]!, (v) => Math.round(v * 10) / 10));
   rows.push(row('cold start ms (spawn → first call)', (n) => coldStartMs[n]!));
   printTable(`figure (median of ${RUNS}; ratio: median of the runs' ratios)`, rows, names);
-  const pairedRows = PAIRED.map((scenario) =>
-    row(`${scenario.name}: server CPU µs/${scenario.messagesPerCall === 1 ? 'call' : 'message'}`, (n) => paired[scenario.name]![n]!),
-  );
-  printTable(`paired: every server at the same rate at once (median of ${RUNS})`, pairedRows, names);
+  const pairedRows = PAIRED.map((scenario): Row => {
+    const perWindow = (n: string): number[] => paired[scenario.name]![n]!;
+    return {
+      ...row(`${scenario.name}: server CPU µs/${scenario.messagesPerCall === 1 ? 'call' : 'message'}`, perWindow),
+      spreads: names.map((n) => ratioSpread(perWindow(n), perWindow(names[0]!))),
+    };
+  });
+  const windows = RUNS * PAIRED_WINDOWS;
+  printTable(`paired, every server at once (median of ${windows} windows; [middle half of the ratios])`, pairedRows, names);
 
   const overload = await overloadRuns();
   printTable(`overload: 100 ms calls, c=128 (median of ${RUNS})`, overload.rows, overload.columns);
