@@ -19,7 +19,7 @@
 import { DEFAULTS, type LoadPlan } from '../src/load/plan.js';
 import { buildReport } from '../src/load/report.js';
 import { openLoad } from '../src/load/runner.js';
-import { childPids, cpuSecondsOf, median, ratio, rssMiB, startServer, writeResults, type BenchServer, type ServerKind } from './servers.js';
+import { childPids, cpuSecondsOf, machineTicks, median, ratio, rssMiB, startServer, writeResults, type BenchServer, type ServerKind } from './servers.js';
 
 const quick = process.argv.includes('--quick');
 const runsArg = process.argv.indexOf('--runs');
@@ -185,6 +185,7 @@ function printTable(title: string, rows: readonly Row[], columns: readonly strin
 
 async function main(): Promise<void> {
   console.log(`cloudrun-grpc bench${quick ? ' (quick)' : ''}: ${RUNS} run(s), ${durationMs} ms per scenario after ${warmupMs} ms warm-up`);
+  const ticksBefore = machineTicks();
   const samples: Samples = {};
   const coldStartMs: Record<string, number[]> = {};
   const rss: Record<string, number[]> = {};
@@ -221,6 +222,8 @@ async function main(): Promise<void> {
     }
   }
 
+  const ticksAfter = machineTicks();
+  const stolenPercent = Math.round(((ticksAfter.stolen - ticksBefore.stolen) / (ticksAfter.total - ticksBefore.total)) * 1000) / 10;
   const names = VARIANTS.map((v) => v.name);
   /** A row from paired figures: `perRun(variant)` gives one per run (or paired window), in the same order for every variant. */
   const row = (figure: string, perRun: (variant: string) => number[], round: (v: number) => number = (v) => v): Row => ({
@@ -252,9 +255,11 @@ async function main(): Promise<void> {
   const windows = RUNS * PAIRED_WINDOWS;
   printTable(`paired, every server at once (median of ${windows} windows; [middle half of the ratios])`, pairedRows, names);
 
+  console.log(`\nCPU time stolen by the hypervisor during these runs: ${stolenPercent} % (0 on bare metal; the more, the noisier)`);
+
   const overload = await overloadRuns();
   printTable(`overload: 100 ms calls, c=128 (median of ${RUNS})`, overload.rows, overload.columns);
-  console.log(`\nwritten: ${writeResults('bench', { date: new Date().toISOString(), quick, runs: RUNS, durationMs, warmupMs, variants: VARIANTS, rows, samples, pairedRows, paired, coldStartMs, rss, overload })}`);
+  console.log(`\nwritten: ${writeResults('bench', { date: new Date().toISOString(), quick, runs: RUNS, durationMs, warmupMs, stolenPercent, variants: VARIANTS, rows, samples, pairedRows, paired, coldStartMs, rss, overload })}`);
 }
 
 /**

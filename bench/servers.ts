@@ -132,6 +132,15 @@ export function childPids(pid: number): number[] {
   }
 }
 
+/**
+ * The machine's CPU time so far, all cores, in clock ticks: `total`, and `stolen` (a virtual machine's time
+ * the hypervisor gave to other guests). Stolen time that comes and goes is noise no pairing removes.
+ */
+export function machineTicks(): { total: number; stolen: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  return { total: fields.reduce((sum, n) => sum + n, 0), stolen: fields[7] ?? 0 }; // user … softirq, steal
+}
+
 export function rssMiB(pid: number): number {
   const kB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
   return Math.round((kB / 1024) * 10) / 10;
