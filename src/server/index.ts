@@ -40,10 +40,6 @@ function serverOptions(config: Config, calls: CallRegistry, interceptors: grpc.S
     // grpc-js puts the first interceptor nearest the wire: the access log goes first so that
     // it also sees (and logs) the calls the auth check ends before their handler.
     interceptors: [calls.interceptor, ...interceptors],
-    // This server serves no channelz service, so nothing reads the counters grpc-js would otherwise keep:
-    // per call, two Date objects and four closures; per message, a Date.now(). Off, as in grpc-go, where
-    // linking in the channelz service is what turns channelz on.
-    'grpc.enable_channelz': 0,
   };
   if (config.keepaliveTimeMs > 0) {
     options['grpc.keepalive_time_ms'] = config.keepaliveTimeMs;
