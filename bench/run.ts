@@ -8,7 +8,8 @@
 //   project, 2 workers WORKERS=2 (CPU counted over the primary and both workers)
 // Each scenario runs on one server after another: throughput, latency, CPU. Then
 // the paired scenarios run on every server at once, at a fixed rate each, in 3
-// windows per run: CPU per call or message, the steadier figure. Every figure is
+// windows per run (rotating the servers' order): CPU per call or message, the
+// steadier figure. Every figure is
 // the median of --runs runs (default 3; fresh servers each run, warmed up
 // unmeasured) or of the paired windows, shown with its ratio to the baseline: the
 // median of the runs' (windows') own ratios; paired rows also show the middle half
@@ -66,8 +67,9 @@ const SCENARIOS: readonly Scenario[] = [
 /**
  * CPU per call or message, paired: every server takes the same fixed rate at the same time, so whatever else
  * the machine does in those seconds lands on all of them alike. In the 5-run bench the README shows, the second
- * baseline's CPU came to 0.50–1.29× the first's per run one after another (the scenarios above), and to
- * 0.82–1.06× side by side. Rates keep each server well under a core and the load generator under its own.
+ * baseline's CPU per unary call came to 0.94–1.09× the first's in the 15 paired windows, and to 0.77–1.23× per
+ * run one after another (the scenarios above). The streaming windows, with fewer calls each, spread wider
+ * (0.67–1.47×). Rates keep each server well under a core and the load generator under its own.
  */
 const PAIRED: readonly Scenario[] = [
   { name: 'unary at 400 calls/s', plan: { shape: 'unary', concurrency: 64, connections: 2, rps: 400 }, figure: 'calls/s', messagesPerCall: 1 },
@@ -212,8 +214,10 @@ async function main(): Promise<void> {
       for (const scenario of PAIRED) {
         for (let window = 1; window <= PAIRED_WINDOWS; window += 1) {
           process.stdout.write(`  run ${run}: ${scenario.name} on every server at once (${window} of ${PAIRED_WINDOWS})…\n`);
-          const cpu = (await measureTogether(scenario, servers)).map((m) => m.cpuUs);
-          VARIANTS.forEach((variant, i) => ((paired[scenario.name] ??= {})[variant.name] ??= []).push(cpu[i]!));
+          // The load generator starts and serves the loads in list order: rotate it, so no server is always first.
+          const order = VARIANTS.map((_, i) => (i + window + run) % VARIANTS.length);
+          const cpu = (await measureTogether(scenario, order.map((i) => servers[i]!))).map((m) => m.cpuUs);
+          order.forEach((i, k) => ((paired[scenario.name] ??= {})[VARIANTS[i]!.name] ??= []).push(cpu[k]!));
         }
       }
       VARIANTS.forEach((variant, i) => (rss[variant.name] ??= []).push(serverPids(servers[i]!).reduce((sum, pid) => sum + rssMiB(pid), 0)));
