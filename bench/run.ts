@@ -67,9 +67,9 @@ const SCENARIOS: readonly Scenario[] = [
 /**
  * CPU per call or message, paired: every server takes the same fixed rate at the same time, so whatever else
  * the machine does in those seconds lands on all of them alike. In the 5-run bench the README shows, the second
- * baseline's CPU per unary call came to 0.94–1.09× the first's in the 15 paired windows, and to 0.77–1.23× per
+ * baseline's CPU per unary call came to 0.93–1.04× the first's in the 15 paired windows, and to 0.89–1.61× per
  * run one after another (the scenarios above). The streaming windows, with fewer calls each, spread wider
- * (0.67–1.47×). Rates keep each server well under a core and the load generator under its own.
+ * (0.72–1.36×). Rates keep each server well under a core and the load generator under its own.
  */
 const PAIRED: readonly Scenario[] = [
   { name: 'unary at 400 calls/s', plan: { shape: 'unary', concurrency: 64, connections: 2, rps: 400 }, figure: 'calls/s', messagesPerCall: 1 },
