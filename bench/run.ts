@@ -9,13 +9,13 @@
 // Each scenario runs on one server after another: throughput, latency, CPU. Then
 // the paired scenarios run on every server at once, at a fixed rate each, in 3
 // windows per run (rotating the servers' order): CPU per call or message, the
-// steadier figure. Every figure is
-// the median of --runs runs (default 3; fresh servers each run, warmed up
-// unmeasured) or of the paired windows, shown with its ratio to the baseline: the
-// median of the runs' (windows') own ratios; paired rows also show the middle half
-// of the windows' ratios, so the noise is in the table. Then overload: 100 ms
-// server-streaming calls at concurrency 128 against MAX_CONCURRENT_CALLS=64 (2×
-// the limit) and against no limit: throughput, latency and error rate.
+// steadier figure. Every figure is the median of --runs runs (default 3; fresh
+// servers each run, warmed up unmeasured) or of the paired windows, shown with its
+// ratio to the baseline: the median of the runs' (windows') own ratios. Paired rows
+// also show the middle half of the windows' ratios, so the noise is in the table.
+// Then overload: 100 ms server-streaming calls at concurrency 128 against
+// MAX_CONCURRENT_CALLS=64 (2× the limit) and against no limit: throughput,
+// latency and error rate.
 // Prints tables and writes bench/results/bench-<time>.json.
 import { DEFAULTS, type LoadPlan } from '../src/load/plan.js';
 import { buildReport } from '../src/load/report.js';
@@ -172,7 +172,8 @@ function printTable(title: string, rows: readonly Row[], columns: readonly strin
   const width = Math.max(...rows.map((r) => r.figure.length), title.length);
   const widths = columns.map((c) => Math.max(10, c.length) + 2);
   const cell = (s: string, i: number): string => s.padStart(widths[i]!);
-  const ratioCell = (s: string): string => s.padStart(rows.some((r) => r.spreads) ? 18 : 7);
+  const ratioWidth = rows.some((r) => r.spreads) ? 18 : 7;
+  const ratioCell = (s: string): string => s.padStart(ratioWidth);
   console.log(`\n${title.padEnd(width)}${columns.map((c, i) => cell(c, i) + (i > 0 ? ratioCell('ratio') : '')).join('')}`);
   for (const r of rows) {
     const base = r.values[0]!;
@@ -229,7 +230,10 @@ async function main(): Promise<void> {
   const ticksAfter = machineTicks();
   const stolenPercent = Math.round(((ticksAfter.stolen - ticksBefore.stolen) / (ticksAfter.total - ticksBefore.total)) * 1000) / 10;
   const names = VARIANTS.map((v) => v.name);
-  /** A row from paired figures: `perRun(variant)` gives one per run (or paired window), in the same order for every variant. */
+  /**
+   * A row from per-run figures: `perRun(variant)` gives one per run (or paired window), in the same order for
+   * every variant, so the i-th figures of two variants come from the same run.
+   */
   const row = (figure: string, perRun: (variant: string) => number[], round: (v: number) => number = (v) => v): Row => ({
     figure,
     values: names.map((n) => round(median(perRun(n)))),
