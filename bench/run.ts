@@ -158,12 +158,17 @@ interface Row {
  * back to back, so a machine that slows down between runs moves both sides of each ratio together.
  */
 function pairedRatio(values: readonly number[], baseline: readonly number[]): number {
-  return Math.round(median(values.map((v, i) => v / baseline[i]!)) * 100) / 100;
+  return Math.round(median(ratios(values, baseline)) * 100) / 100;
+}
+
+/** Each run's (or window's) value over the baseline's in the same run. */
+function ratios(values: readonly number[], baseline: readonly number[]): number[] {
+  return values.map((v, i) => v / baseline[i]!);
 }
 
 /** The first and third quartiles of the paired ratios, "low–high": how far one window's ratio can stray. */
 function ratioSpread(values: readonly number[], baseline: readonly number[]): string {
-  const sorted = values.map((v, i) => v / baseline[i]!).sort((a, b) => a - b);
+  const sorted = ratios(values, baseline).sort((a, b) => a - b);
   const at = (q: number): string => sorted[Math.round(q * (sorted.length - 1))]!.toFixed(2);
   return `${at(0.25)}–${at(0.75)}`;
 }

@@ -89,11 +89,11 @@ t.test('isoTime writes what Date#toISOString does, formatting each second once',
 });
 
 /** A BatchedLines writing to a fresh file (in a directory tap removes afterwards), and what that file holds now. */
-function batchedToFile(t: Test): { lines: BatchedLines; written: () => string } {
+function batchedToFile(t: Test, batchBytes?: number): { lines: BatchedLines; written: () => string } {
   const path = join(t.testdir(), 'lines.log');
   const fd = openSync(path, 'w');
   t.teardown(() => closeSync(fd));
-  return { lines: new BatchedLines(fd), written: () => readFileSync(path, 'utf8') };
+  return { lines: new BatchedLines(fd, batchBytes), written: () => readFileSync(path, 'utf8') };
 }
 
 t.test('BatchedLines: a line waits for the ones after it, then is written without a flush', async (t) => {
@@ -133,11 +133,7 @@ t.test('BatchedLines: lines that would pass 4096 bytes are written at once, in w
 });
 
 t.test('BatchedLines: a process alone on stdout gathers up to its bigger batch; a line longer than the batch goes alone', async (t) => {
-  const path = join(t.testdir(), 'lines.log');
-  const fd = openSync(path, 'w');
-  t.teardown(() => closeSync(fd));
-  const lines = new BatchedLines(fd, SOLE_WRITER_BATCH);
-  const written = (): string => readFileSync(path, 'utf8');
+  const { lines, written } = batchedToFile(t, SOLE_WRITER_BATCH);
   const line = (i: number): string => `{"i":${i},"filler":"${'x'.repeat(500)}"}\n`;
   let expected = '';
   for (let i = 0; Buffer.byteLength(expected + line(i)) <= SOLE_WRITER_BATCH; i += 1) {
