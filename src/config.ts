@@ -1,6 +1,11 @@
 // The only module that reads process.env. Everything else receives the frozen,
 // validated Config that loadConfig() returns, so a bad value stops start-up
-// once, at the door, with an error that names the variable.
+// once, at the door, with an error that names the variable: that includes what
+// the variables point at (the TLS files, the xDS bootstrap), checked here
+// before anything binds.
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
+import { checkXdsServerBootstrap } from './xds.js';
 
 export type StreamingSetting = 'auto' | 'on' | 'off';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -54,6 +59,9 @@ export interface AuthConfig {
 export interface TlsConfig {
   readonly certFile: string;
   readonly keyFile: string;
+  /** The files' contents, read (and checked to be a certificate and its key) by loadConfig. */
+  readonly cert: Buffer;
+  readonly key: Buffer;
 }
 
 /** What the client CLI takes from the environment. */
@@ -127,8 +135,6 @@ function readWorkers(env: Env): number | 'auto' {
 /**
  * The variable that gives gRPC its xDS bootstrap (`GRPC_XDS_BOOTSTRAP`, a file, wins over
  * `GRPC_XDS_BOOTSTRAP_CONFIG`, the JSON itself, as in gRPC), or undefined when neither is set.
- * Only whether one is set is read here: @grpc/grpc-js-xds reads and validates the bootstrap
- * itself, by design, so there is one parser of it and the meaning is gRPC's everywhere.
  */
 export function xdsBootstrapVariable(env: Env = process.env): string | undefined {
   return ['GRPC_XDS_BOOTSTRAP', 'GRPC_XDS_BOOTSTRAP_CONFIG'].find((name) => read(env, name) !== undefined);
@@ -137,12 +143,31 @@ export function xdsBootstrapVariable(env: Env = process.env): string | undefined
 export const XDS_BOOTSTRAP_HINT =
   'set GRPC_XDS_BOOTSTRAP to the path of an xDS bootstrap JSON file, or GRPC_XDS_BOOTSTRAP_CONFIG to the JSON itself';
 
+/**
+ * XDS_SERVER=on needs a bootstrap XdsServer can use: present, readable, valid JSON, valid to
+ * @grpc/grpc-js-xds (its own validator, so the meaning is gRPC's) and with the listener template a
+ * server needs. gRPC reads the same variables again when the server is built.
+ */
 function readXdsServer(env: Env): boolean {
-  const on = readChoice(env, 'XDS_SERVER', ON_OFF, 'off') === 'on';
-  if (on && xdsBootstrapVariable(env) === undefined) {
-    throw new ConfigError('XDS_SERVER', `"on" needs an xDS bootstrap: ${XDS_BOOTSTRAP_HINT}`);
+  if (readChoice(env, 'XDS_SERVER', ON_OFF, 'off') === 'off') return false;
+  const variable = xdsBootstrapVariable(env);
+  if (variable === undefined) throw new ConfigError('XDS_SERVER', `"on" needs an xDS bootstrap: ${XDS_BOOTSTRAP_HINT}`);
+  const value = read(env, variable) as string;
+  const cannotUse = (detail: string) => new ConfigError(variable, `XDS_SERVER=on cannot use this xDS bootstrap: ${detail}`);
+  let text = value;
+  if (variable === 'GRPC_XDS_BOOTSTRAP') {
+    try {
+      text = readFileSync(value, 'utf8');
+    } catch (error) {
+      throw cannotUse(`cannot read "${value}": ${(error as Error).message}`);
+    }
   }
-  return on;
+  try {
+    checkXdsServerBootstrap(JSON.parse(text));
+  } catch (error) {
+    throw cannotUse((error as Error).message);
+  }
+  return true;
 }
 
 /** A comma-separated list, blanks dropped; empty when the variable is unset. */
@@ -167,13 +192,29 @@ function readAuth(env: Env): AuthConfig | undefined {
   return Object.freeze({ audiences: Object.freeze(audiences), allowedEmails: Object.freeze(allowedEmails) });
 }
 
+function readPem(variable: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new ConfigError(variable, `cannot read "${file}": ${(error as Error).message}`);
+  }
+}
+
 function readTls(env: Env): TlsConfig | undefined {
   const certFile = read(env, 'TLS_CERT_FILE');
   const keyFile = read(env, 'TLS_KEY_FILE');
   if (certFile === undefined && keyFile === undefined) return undefined;
   if (certFile === undefined) throw new ConfigError('TLS_CERT_FILE', 'is unset but TLS_KEY_FILE is set: set both or neither');
   if (keyFile === undefined) throw new ConfigError('TLS_KEY_FILE', 'is unset but TLS_CERT_FILE is set: set both or neither');
-  return Object.freeze({ certFile, keyFile });
+  const cert = readPem('TLS_CERT_FILE', certFile);
+  const key = readPem('TLS_KEY_FILE', keyFile);
+  try {
+    // grpc-js would only find out at bind time, with a less helpful message.
+    createSecureContext({ cert, key });
+  } catch (error) {
+    throw new ConfigError('TLS_CERT_FILE', `with TLS_KEY_FILE, not a usable PEM certificate and key: ${(error as Error).message}`);
+  }
+  return Object.freeze({ certFile, keyFile, cert, key });
 }
 
 export function loadConfig(env: Env = process.env): Config {

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
 import { ConfigError, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_PORT, MAX_WORKERS, loadConfig } from '../src/config.js';
 
@@ -72,4 +74,44 @@ t.test('WORKERS defaults to 1 and takes auto or a whole number from 1 to the max
   for (const bad of ['0', 'many', String(MAX_WORKERS + 1)]) {
     t.throws(() => loadConfig({ WORKERS: bad }), { variable: 'WORKERS', message: `WORKERS: "${bad}" is not auto or a whole number from 1 to ${MAX_WORKERS}` }, bad);
   }
+});
+
+/** A bootstrap XdsServer can use, but for `without` (fields left out). */
+function bootstrap(...without: string[]): string {
+  const full: Record<string, unknown> = {
+    xds_servers: [{ server_uri: '127.0.0.1:9', channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
+    node: { id: 'cloudrun-grpc-test', locality: { zone: 'test-a' } },
+    server_listener_resource_name_template: 'grpc/server?xds.resource.listening_address=%s',
+  };
+  for (const field of without) delete full[field];
+  return JSON.stringify(full);
+}
+
+t.test('XDS_SERVER=on takes the xDS bootstrap from the environment given, as JSON or as a file', async (t) => {
+  t.equal(loadConfig({ XDS_SERVER: 'on', GRPC_XDS_BOOTSTRAP_CONFIG: bootstrap() }).xdsServer, true);
+  const file = join(t.testdir(), 'bootstrap.json');
+  writeFileSync(file, bootstrap());
+  t.equal(loadConfig({ XDS_SERVER: 'on', GRPC_XDS_BOOTSTRAP: file, GRPC_XDS_BOOTSTRAP_CONFIG: '{' }).xdsServer, true, 'the file wins');
+});
+
+t.test('XDS_SERVER=on with a bootstrap a server cannot use is a ConfigError naming the variable that holds it', async (t) => {
+  const notJson = join(t.testdir(), 'not.json');
+  writeFileSync(notJson, 'xds_servers: []');
+  const cases: [Record<string, string>, string, RegExp][] = [
+    [{ GRPC_XDS_BOOTSTRAP: '/nonexistent/bootstrap.json' }, 'GRPC_XDS_BOOTSTRAP', /cannot read "\/nonexistent\/bootstrap.json": ENOENT/],
+    [{ GRPC_XDS_BOOTSTRAP: notJson }, 'GRPC_XDS_BOOTSTRAP', /JSON/],
+    [{ GRPC_XDS_BOOTSTRAP_CONFIG: '[]' }, 'GRPC_XDS_BOOTSTRAP_CONFIG', /xds_servers: expected an array/],
+    [{ GRPC_XDS_BOOTSTRAP_CONFIG: bootstrap('xds_servers') }, 'GRPC_XDS_BOOTSTRAP_CONFIG', /xds_servers: expected an array/],
+    [{ GRPC_XDS_BOOTSTRAP_CONFIG: JSON.stringify({ ...JSON.parse(bootstrap()), node: { id: 'x' } }) }, 'GRPC_XDS_BOOTSTRAP_CONFIG', /locality/],
+    [{ GRPC_XDS_BOOTSTRAP_CONFIG: bootstrap('server_listener_resource_name_template') }, 'GRPC_XDS_BOOTSTRAP_CONFIG', /server_listener_resource_name_template/],
+  ];
+  for (const [env, variable, detail] of cases) {
+    const error = t.throws(() => loadConfig({ XDS_SERVER: 'on', ...env }), { name: 'ConfigError', variable }, JSON.stringify(env)) as ConfigError;
+    t.match(error.message, new RegExp(`^${variable}: XDS_SERVER=on cannot use this xDS bootstrap: `));
+    t.match(error.message, detail);
+  }
+});
+
+t.test('the xDS bootstrap is not read while XDS_SERVER is off', async (t) => {
+  t.equal(loadConfig({ GRPC_XDS_BOOTSTRAP: '/nonexistent/bootstrap.json' }).xdsServer, false);
 });

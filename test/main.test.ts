@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
 import { connect, greeterClient, healthClient } from '../src/client/connect.js';
@@ -19,6 +21,25 @@ t.test('a bad STREAMING value stops start-up naming STREAMING', async (t) => {
   const { exited, stderr } = spawnEntry(t, 'src/main.ts', [], { STREAMING: 'maybe' });
   t.not((await exited).code, 0);
   t.match(stderr(), 'STREAMING: "maybe" is not one of auto, on, off');
+});
+
+t.test('what the variables point at is checked before anything binds: exit 2, one line naming the variable', async (t) => {
+  const garbage = join(t.testdir(), 'garbage.pem');
+  writeFileSync(garbage, 'not a certificate');
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ TLS_CERT_FILE: '/nonexistent/cert.pem', TLS_KEY_FILE: garbage }, /TLS_CERT_FILE: cannot read "\/nonexistent\/cert.pem"/],
+    [{ TLS_CERT_FILE: garbage, TLS_KEY_FILE: garbage }, /TLS_CERT_FILE: with TLS_KEY_FILE, not a usable PEM certificate and key/],
+    [{ XDS_SERVER: 'on', GRPC_XDS_BOOTSTRAP: '', GRPC_XDS_BOOTSTRAP_CONFIG: '' }, /XDS_SERVER: "on" needs an xDS bootstrap/],
+    [{ XDS_SERVER: 'on', GRPC_XDS_BOOTSTRAP: garbage }, /GRPC_XDS_BOOTSTRAP: XDS_SERVER=on cannot use this xDS bootstrap: /],
+  ];
+  // Started together: each is a whole process start-up.
+  const started = cases.map(([env]) => spawnEntry(t, 'src/main.ts', [], { HOST: '127.0.0.1', PORT: '1', ...env }));
+  for (const [i, [env, message]] of cases.entries()) {
+    const { exited, stderr, logs } = started[i]!;
+    t.equal((await exited).code, 2, JSON.stringify(env));
+    t.match(stderr(), new RegExp(`^cloudrun-grpc: invalid configuration: ${message.source}.*\n$`));
+    t.same(logs(), [], 'nothing was logged: the server was never built');
+  }
 });
 
 t.test('SIGTERM drains: health goes NOT_SERVING, short calls finish, long ones end UNAVAILABLE, exit 0', async (t) => {

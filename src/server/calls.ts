@@ -1,109 +1,47 @@
-// Every call passes through this one server interceptor, which does three jobs
-// that need the same per-call record: it sheds calls beyond the concurrency
-// limit with RESOURCE_EXHAUSTED, it keeps the set of calls in flight so that a
-// drain can end the ones still running with UNAVAILABLE, and it writes one
-// access-log line when the call ends.
+// The one server interceptor every call passes through. It asks admission.ts
+// whether to take the call on, keeps it in the list of calls in flight
+// (in-flight.ts) while it runs, and has access-log.ts write its line when it
+// ends; each of those decides for itself, this file only counts and wires.
 //
 // It runs on every call and every message, so it is built to cost little: one
-// object per call (TrackedCall is at once the call the handler talks to and the
-// listener the transport talks to), no closure per call or per message, no
-// collection that churns (the calls in flight are a list threaded through the
-// calls themselves), and nothing built for the access log unless its level is on.
+// object per call (TrackedCall is at once the call the handler talks to, the
+// listener the transport talks to and the node of the in-flight list), no
+// closure per call or per message, and nothing built for the access line
+// unless its level is on.
 import * as grpc from '@grpc/grpc-js';
-import type { Level } from 'pino';
-import { traceFields, type Logger } from '../logger.js';
+import type { AccessLog, LoggedCall } from './access-log.js';
+import type { Admission, Ticket } from './admission.js';
+import type { InFlightCalls, ListedCall } from './in-flight.js';
 
 type InterceptingServerListener = Parameters<grpc.ServerInterceptingCall['start']>[0];
 type PartialStatus = Parameters<grpc.ServerInterceptingCall['sendStatus']>[0];
-type ConnectionInfo = ReturnType<grpc.ServerInterceptingCall['getConnectionInfo']>;
 
-/** Health probes are never shed, so a busy instance is not also reported unhealthy and killed. */
-const EXEMPT_PREFIX = '/grpc.health.v1.Health/';
-
-/** A call in flight, as the drain and the tests see it. */
-export interface InFlightCall {
-  readonly method: string;
-  readonly messagesIn: number;
-  readonly messagesOut: number;
-  /** Ends the call now with `status`, and tells its handler it was cancelled so it stops working. */
-  abort(status: { code: grpc.status; details: string }): void;
-}
-
-/** Severity per status code, as go-grpc-middleware's logging interceptor grades them. */
-function levelFor(code: grpc.status): Level {
-  switch (code) {
-    case grpc.status.OK:
-    case grpc.status.CANCELLED:
-    case grpc.status.INVALID_ARGUMENT:
-    case grpc.status.NOT_FOUND:
-    case grpc.status.ALREADY_EXISTS:
-    case grpc.status.UNAUTHENTICATED:
-      return 'info';
-    case grpc.status.UNKNOWN:
-    case grpc.status.UNIMPLEMENTED:
-    case grpc.status.INTERNAL:
-    case grpc.status.DATA_LOSS:
-      return 'error';
-    default:
-      return 'warn';
-  }
-}
-
-/** The status a call gets when the server already runs `limit` calls. */
-export function overloadedStatus(limit: number): PartialStatus {
-  return {
-    code: grpc.status.RESOURCE_EXHAUSTED,
-    details:
-      `server is at its limit of ${limit} concurrent calls (MAX_CONCURRENT_CALLS); ` +
-      'retry with backoff, or add instances',
-    metadata: null,
-  };
-}
-
-/** The fields of an access-log line (trace fields are added when the call carries a trace). */
-interface AccessLine {
-  method: string;
-  code: string | undefined;
-  details?: string | undefined;
-  duration_ms: number;
-  messages_in: number;
-  messages_out: number;
-  peer: string;
-}
-
-/**
- * What call.getPeer() says, from the addresses grpc-js already read when the call arrived; getPeer() reads
- * them again through the HTTP/2 session's socket proxy, about a tenth of the access line's cost in a CPU
- * profile.
- */
-function peerOf({ remoteAddress, remotePort }: ConnectionInfo): string {
-  if (!remoteAddress) return 'unknown';
-  return remotePort ? `${remoteAddress}:${remotePort}` : remoteAddress;
+/** What every call reports to, shared by all of them. */
+export interface CallTracking {
+  readonly admission: Admission;
+  readonly inFlight: InFlightCalls;
+  readonly accessLog: AccessLog;
 }
 
 /** A cancel this close to the deadline is the deadline's doing. */
 const DEADLINE_SLACK_MS = 5;
 
-/** How a call was let in: counted against the limit, exempt from it, or refused. */
-type Admission = 'counted' | 'exempt' | 'shed';
-
-class TrackedCall extends grpc.ServerInterceptingCall implements InFlightCall, InterceptingServerListener {
+class TrackedCall extends grpc.ServerInterceptingCall implements ListedCall, LoggedCall, InterceptingServerListener {
   messagesIn = 0;
   messagesOut = 0;
   metadata: grpc.Metadata | undefined;
   ended = false;
   readonly started = performance.now();
-  /** Neighbours in the registry's list of calls in flight. */
-  older: TrackedCall | undefined;
-  newer: TrackedCall | undefined;
+  older: ListedCall | undefined;
+  newer: ListedCall | undefined;
   private handler: InterceptingServerListener | undefined;
   private handlerCancelled = false;
 
   constructor(
     readonly method: string,
     private readonly next: grpc.ServerInterceptingCallInterface,
-    private readonly registry: CallRegistry,
-    readonly admission: Admission,
+    private readonly tracking: CallTracking,
+    readonly ticket: Ticket,
   ) {
     super(next);
   }
@@ -132,7 +70,7 @@ class TrackedCall extends grpc.ServerInterceptingCall implements InFlightCall, I
 
   // The transport's side: what arrives goes straight to the handler, counted.
   onReceiveMetadata(metadata: grpc.Metadata): void {
-    if (this.admission === 'shed') return this.sendStatus(this.registry.overloaded);
+    if (this.ticket === 'shed') return this.sendStatus(this.tracking.admission.overloaded);
     this.metadata = metadata;
     this.handler!.onReceiveMetadata(metadata);
   }
@@ -167,8 +105,12 @@ class TrackedCall extends grpc.ServerInterceptingCall implements InFlightCall, I
   private finish(code: grpc.status, details: string | undefined): void {
     if (this.ended) return;
     this.ended = true;
-    this.registry.release(this);
-    this.registry.log(this, code, details);
+    const { admission, inFlight, accessLog } = this.tracking;
+    if (this.ticket !== 'shed') {
+      admission.release(this.ticket);
+      inFlight.delete(this);
+    }
+    accessLog.write(this, code, details);
   }
 
   /** A call the server ended itself (deadline) is reported to us only as a cancel. */
@@ -180,121 +122,13 @@ class TrackedCall extends grpc.ServerInterceptingCall implements InFlightCall, I
   }
 }
 
-/**
- * The calls in flight, oldest first, as a doubly linked list threaded through the calls: adding and
- * removing allocate nothing. A Set did, where it hurt: once a long-lived Set sits in V8's old space, each
- * rehash (one every few calls, as calls come and go) allocates its new table there too, and the table it
- * replaced still points at the calls it held until the next full GC. Every call, with its HTTP/2 stream,
- * then outlived young-generation GCs and was promoted: with `--trace-gc-nvp` at 1,500 calls/s, ~700 KB
- * promoted per scavenge instead of ~25 KB, and scavenges 3× as long (README, Performance).
- */
-class CallList {
-  size = 0;
-  private oldest: TrackedCall | undefined;
-  private newest: TrackedCall | undefined;
-
-  add(call: TrackedCall): void {
-    call.older = this.newest;
-    if (this.newest === undefined) this.oldest = call;
-    else this.newest.newer = call;
-    this.newest = call;
-    this.size += 1;
-  }
-
-  delete(call: TrackedCall): void {
-    if (call.older === undefined) this.oldest = call.newer;
-    else call.older.newer = call.newer;
-    if (call.newer === undefined) this.newest = call.older;
-    else call.newer.older = call.older;
-    call.older = call.newer = undefined;
-    this.size -= 1;
-  }
-
-  /** A copy, oldest first: ending a call removes it from the list. */
-  toArray(): TrackedCall[] {
-    const calls: TrackedCall[] = [];
-    for (let call = this.oldest; call !== undefined; call = call.newer) calls.push(call);
-    return calls;
-  }
-}
-
-export class CallRegistry {
-  private readonly inFlight = new CallList();
-  /** The shed status, built once: under overload it is sent for every refused call. */
-  readonly overloaded: PartialStatus;
-  /** Calls in flight that count against the limit (all but health checks). */
-  private counted = 0;
-  private idleWaiters: (() => void)[] = [];
-
-  /** `maxConcurrentCalls` 0 means no limit. */
-  constructor(
-    private readonly logger: Logger,
-    private readonly project: string | undefined,
-    private readonly maxConcurrentCalls: number,
-  ) {
-    this.overloaded = overloadedStatus(maxConcurrentCalls);
-  }
-
-  readonly interceptor: grpc.ServerInterceptor = (methodDescriptor, next) => {
+/** The interceptor, made once per server: it goes first in the server's list, nearest the wire. */
+export function trackCalls(tracking: CallTracking): grpc.ServerInterceptor {
+  return (methodDescriptor, next) => {
     const method = methodDescriptor.path;
-    let admission: Admission = 'counted';
-    if (method.startsWith(EXEMPT_PREFIX)) admission = 'exempt';
-    else if (this.maxConcurrentCalls > 0 && this.counted >= this.maxConcurrentCalls) admission = 'shed';
-    const call = new TrackedCall(method, next, this, admission);
-    if (admission === 'counted') this.counted += 1;
-    if (admission !== 'shed') this.inFlight.add(call);
+    const ticket = tracking.admission.admit(method);
+    const call = new TrackedCall(method, next, tracking, ticket);
+    if (ticket !== 'shed') tracking.inFlight.add(call);
     return call;
   };
-
-  /** The calls in flight now, oldest first. */
-  calls(): InFlightCall[] {
-    return this.inFlight.toArray();
-  }
-
-  /** How many calls are in flight now. */
-  get size(): number {
-    return this.inFlight.size;
-  }
-
-  /** Resolves once no call is in flight (at once when none is). */
-  idle(): Promise<void> {
-    if (this.inFlight.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  release(call: TrackedCall): void {
-    if (call.admission === 'shed') return; // never in flight
-    if (call.admission === 'counted') this.counted -= 1;
-    this.inFlight.delete(call);
-    if (this.inFlight.size > 0 || this.idleWaiters.length === 0) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
-  }
-
-  log(call: TrackedCall, code: grpc.status, details: string | undefined): void {
-    const level = levelFor(code);
-    if (!this.logger.isLevelEnabled(level)) return;
-    const durationMs = Math.round((performance.now() - call.started) * 1000) / 1000;
-    const codeName = grpc.status[code];
-    const entry: AccessLine = {
-      method: call.method,
-      code: codeName,
-      duration_ms: durationMs,
-      messages_in: call.messagesIn,
-      messages_out: call.messagesOut,
-      peer: peerOf(call.getConnectionInfo()),
-    };
-    if (code !== grpc.status.OK) entry.details = details;
-    const metadata = call.metadata;
-    if (metadata !== undefined && this.project !== undefined) {
-      const trace = traceFields(
-        this.project,
-        metadata.get('traceparent')[0] as string | undefined,
-        metadata.get('x-cloud-trace-context')[0] as string | undefined,
-      );
-      if (trace !== undefined) Object.assign(entry, trace);
-    }
-    this.logger[level](entry, `${call.method} ${codeName} ${durationMs}ms`);
-  }
 }

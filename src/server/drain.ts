@@ -3,7 +3,7 @@
 // in flight finish for the grace period → end the rest with UNAVAILABLE → close.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../logger.js';
-import type { CallRegistry } from './calls.js';
+import type { InFlightCalls } from './in-flight.js';
 import type { Health } from './health.js';
 
 const HEALTH_WATCH = '/grpc.health.v1.Health/Watch';
@@ -13,7 +13,7 @@ const FLUSH_MS = 1000;
 export interface DrainContext {
   readonly server: grpc.Server;
   readonly health: Health;
-  readonly calls: CallRegistry;
+  readonly inFlight: InFlightCalls;
   readonly graceMs: number;
   readonly logger: Logger;
 }
@@ -31,15 +31,15 @@ export function shuttingDownStatus(): { code: grpc.status; details: string } {
   };
 }
 
-export async function drain({ server, health, calls, graceMs, logger }: DrainContext, reason: string): Promise<void> {
+export async function drain({ server, health, inFlight, graceMs, logger }: DrainContext, reason: string): Promise<void> {
   health.set('NOT_SERVING');
   // Watchers have now been told NOT_SERVING; a Watch never finishes by itself, so end it now.
-  for (const call of calls.calls()) if (call.method === HEALTH_WATCH) call.abort(shuttingDownStatus());
-  logger.info({ reason, in_flight: calls.size, grace_ms: graceMs }, `draining (${reason})`);
+  for (const call of inFlight.list()) if (call.method === HEALTH_WATCH) call.abort(shuttingDownStatus());
+  logger.info({ reason, in_flight: inFlight.size, grace_ms: graceMs }, `draining (${reason})`);
 
   // XdsServer's tryShutdown calls back once its ports are closed, while its connections may still carry
   // calls, so closed also waits for the calls in flight.
-  const closed = new Promise<void>((resolve) => server.tryShutdown(() => resolve())).then(() => calls.idle());
+  const closed = new Promise<void>((resolve) => server.tryShutdown(() => resolve())).then(() => inFlight.idle());
   const grace = delay(graceMs);
   const finishedInTime = await Promise.race([closed.then(() => true), grace.promise.then(() => false)]);
   grace.cancel();
@@ -48,7 +48,7 @@ export async function drain({ server, health, calls, graceMs, logger }: DrainCon
     return;
   }
 
-  const unfinished = calls.calls();
+  const unfinished = inFlight.list();
   logger.warn(
     { unfinished: unfinished.length, methods: [...new Set(unfinished.map((c) => c.method))] },
     `grace period of ${graceMs} ms over: ending ${unfinished.length} calls with UNAVAILABLE`,

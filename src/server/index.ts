@@ -3,26 +3,30 @@
 // what is tested is what ships.
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import { ConfigError, xdsBootstrapVariable, type Config } from '../config.js';
+import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { GREETER_SERVICE, grpcTesting, HEALTH_SERVICE, helloworld, INTEROP_SERVICE, packageDefinition } from '../proto.js';
 import { grpcJsXds } from '../xds.js';
+import { AccessLog } from './access-log.js';
+import { Admission } from './admission.js';
 import { createAuthInterceptor, type CertificateSource } from './auth.js';
-import { CallRegistry, type InFlightCall } from './calls.js';
+import { trackCalls } from './calls.js';
 import { drain } from './drain.js';
 import { greeterHandlers } from './greeter.js';
 import { createHealth } from './health.js';
+import { InFlightCalls, type InFlightCall } from './in-flight.js';
 import { testServiceHandlers } from './interop/test-service.js';
 import { resolveStreamingMode, type StreamingMode } from './streaming.js';
 import { serverCredentials } from './tls.js';
 
 export interface GreeterServer {
-  readonly grpcServer: grpc.Server;
   readonly streaming: StreamingMode;
   /** Binds and starts serving; resolves to the port bound (useful with port 0). */
   listen(): Promise<number>;
   /** Graceful shutdown: see drain.ts. Resolves when the server has stopped. */
   drain(reason: string): Promise<void>;
+  /** Stops at once, without a grace period: every connection is closed and the calls on them end. */
+  close(): void;
   /** Calls in flight now (for the drain, operators and tests). */
   inFlight(): readonly InFlightCall[];
 }
@@ -33,13 +37,11 @@ export interface ServerDependencies {
   readonly idTokenCertificates?: CertificateSource;
 }
 
-function serverOptions(config: Config, calls: CallRegistry, interceptors: grpc.ServerInterceptor[]): grpc.ServerOptions {
+function serverOptions(config: Config, interceptors: grpc.ServerInterceptor[]): grpc.ServerOptions {
   const options: grpc.ServerOptions = {
     'grpc.max_receive_message_length': config.maxReceiveMessageBytes,
     'grpc.max_send_message_length': config.maxSendMessageBytes,
-    // grpc-js puts the first interceptor nearest the wire: the access log goes first so that
-    // it also sees (and logs) the calls the auth check ends before their handler.
-    interceptors: [calls.interceptor, ...interceptors],
+    interceptors,
   };
   if (config.keepaliveTimeMs > 0) {
     options['grpc.keepalive_time_ms'] = config.keepaliveTimeMs;
@@ -52,19 +54,6 @@ function serverOptions(config: Config, calls: CallRegistry, interceptors: grpc.S
   return options;
 }
 
-/**
- * XdsServer reads and checks the xDS bootstrap as it is built (it throws, for one, when the bootstrap has no
- * server_listener_resource_name_template); that is a configuration problem, so say so, naming the variable.
- */
-function createXdsServer(options: grpc.ServerOptions): grpc.Server {
-  try {
-    return new (grpcJsXds().XdsServer)(options);
-  } catch (error) {
-    const variable = xdsBootstrapVariable() ?? 'GRPC_XDS_BOOTSTRAP';
-    throw new ConfigError(variable, `XDS_SERVER=on cannot use this xDS bootstrap: ${(error as Error).message}`);
-  }
-}
-
 function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) =>
     server.bindAsync(address, credentials, (error, port) =>
@@ -75,14 +64,18 @@ function bind(server: grpc.Server, address: string, credentials: grpc.ServerCred
 
 export function createServer(config: Config, { logger, idTokenCertificates }: ServerDependencies): GreeterServer {
   const streaming = resolveStreamingMode(config);
-  const calls = new CallRegistry(logger, config.project, config.maxConcurrentCalls);
+  const inFlight = new InFlightCalls();
   const health = createHealth();
-  const interceptors = config.auth === undefined ? [] : [createAuthInterceptor(config.auth, idTokenCertificates)];
+  // grpc-js puts the first interceptor nearest the wire: call tracking goes first so that the access
+  // line also covers the calls the auth check ends before their handler.
+  const interceptors = [trackCalls({ admission: new Admission(config.maxConcurrentCalls), inFlight, accessLog: new AccessLog(logger, config.project) })];
+  if (config.auth !== undefined) interceptors.push(createAuthInterceptor(config.auth, idTokenCertificates));
 
-  // XdsServer is a grpc.Server whose ports serve only once the control plane has sent their Listener.
-  // Its own drain grace (10 min) outlasts SHUTDOWN_GRACE_MS, so drain.ts still decides when calls end.
-  const options = serverOptions(config, calls, interceptors);
-  const server = config.xdsServer ? createXdsServer(options) : new grpc.Server(options);
+  // XdsServer is a grpc.Server whose ports serve only once the control plane has sent their Listener
+  // (loadConfig has checked that the xDS bootstrap suits a server). Its own drain grace (10 min)
+  // outlasts SHUTDOWN_GRACE_MS, so drain.ts still decides when calls end.
+  const options = serverOptions(config, interceptors);
+  const server = config.xdsServer ? new (grpcJsXds().XdsServer)(options) : new grpc.Server(options);
   server.addService(helloworld.Greeter.service, greeterHandlers(streaming.enabled));
   health.implementation.addToServer(server);
   // gRPC's interop TestService on the same port; grpc.testing.UnimplementedService is
@@ -93,7 +86,6 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
 
   let draining: Promise<void> | undefined;
   return {
-    grpcServer: server,
     streaming,
     async listen() {
       if (config.xdsServer) logger.info({ port: config.port }, `waiting for the xDS control plane to send the Listener for port ${config.port}`);
@@ -126,9 +118,10 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
       return port;
     },
     drain(reason) {
-      draining ??= drain({ server, health, calls, graceMs: config.shutdownGraceMs, logger }, reason);
+      draining ??= drain({ server, health, inFlight, graceMs: config.shutdownGraceMs, logger }, reason);
       return draining;
     },
-    inFlight: () => calls.calls(),
+    close: () => server.forceShutdown(),
+    inFlight: () => inFlight.list(),
   };
 }

@@ -4,46 +4,41 @@
 // worker runs the same entry point again, arriving here as a worker.
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig, type Config, type Env } from '../config.js';
-import { createLogger, stdoutDestination, type Logger } from '../logger.js';
-import { createServer, type GreeterServer } from './index.js';
+import { stdoutLines } from '../log-destination.js';
+import { createLogger, type Logger } from '../logger.js';
+import { createServer } from './index.js';
 import { resolveWorkerCount, runPrimary } from './workers.js';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
-/** Log lines wait in a batch (logger.ts): write the last ones to stdout before the process exits. */
+/** Log lines wait in a batch (log-destination.ts): write the last ones to stdout before the process exits. */
 function flushed(logger: Logger): Promise<void> {
   return new Promise((resolve) => logger.flush(() => resolve()));
 }
 
-function invalid(error: ConfigError, stderr: NodeJS.WritableStream): number {
-  stderr.write(`cloudrun-grpc: invalid configuration: ${error.message}\n`);
-  return 2;
-}
-
 /**
- * Runs the Greeter until a signal has drained it. Resolves to the process exit
- * code: 0 after a drain, 1 when it cannot listen, 2 when the configuration
- * (including an unreadable TLS_CERT_FILE or TLS_KEY_FILE, or an xDS bootstrap XdsServer cannot use) is invalid.
+ * Runs the Greeter until a signal has drained it. Resolves to the process exit code: 0 after a drain,
+ * 1 when it cannot listen, 2 when the configuration is invalid (loadConfig checks all of it, the TLS
+ * files and the xDS bootstrap included, before anything binds).
  */
 export async function runServer(env?: Env, stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
   let config: Config;
-  let logger: Logger;
-  let server: GreeterServer;
   try {
     config = loadConfig(env);
-    if (cluster.isPrimary) {
-      const workers = resolveWorkerCount(config.workers);
-      if (workers > 1) return await runPrimary(workers, createLogger(config.logLevel, stdoutDestination(true)), env);
-    }
-    logger = createLogger(config.logLevel);
-    // Workers share stdout (every write is whole lines), so each line says which worker wrote it.
-    if (cluster.isWorker) logger = logger.child({ worker: cluster.worker?.id, pid: process.pid });
-    // XdsServer reads the xDS bootstrap as it is built, so createServer can find a configuration problem too.
-    server = createServer(config, { logger });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    return invalid(error, stderr);
+    stderr.write(`cloudrun-grpc: invalid configuration: ${error.message}\n`);
+    return 2;
   }
+  if (cluster.isPrimary) {
+    const workers = resolveWorkerCount(config.workers);
+    if (workers > 1) return runPrimary(workers, createLogger(config.logLevel, stdoutLines(true)), env);
+  }
+  let logger = createLogger(config.logLevel, stdoutLines(cluster.isWorker));
+  // Workers share stdout (every write is whole lines), so each line says which worker wrote it.
+  if (cluster.isWorker) logger = logger.child({ worker: cluster.worker?.id, pid: process.pid });
+  const server = createServer(config, { logger });
+
   let stopped!: (code: number) => void;
   const drained = new Promise<number>((resolve) => (stopped = resolve));
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -58,7 +53,6 @@ export async function runServer(env?: Env, stderr: NodeJS.WritableStream = proce
     await server.listen();
   } catch (error) {
     for (const signal of SIGNALS) process.off(signal, onSignal);
-    if (error instanceof ConfigError) return invalid(error, stderr);
     const where = `${config.host ?? 'every interface'} port ${config.port}`;
     logger.fatal({ err: error, host: config.host, port: config.port }, `cannot listen on ${where} (check HOST and PORT)`);
     await flushed(logger);

@@ -48,7 +48,7 @@ export async function startServer(
   const clients: grpc.Client[] = [];
   t.teardown(() => {
     clients.forEach((c) => c.close());
-    server.grpcServer.forceShutdown();
+    server.close();
   });
   return {
     server,

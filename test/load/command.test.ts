@@ -199,7 +199,7 @@ t.test('a bidi stream whose deadline passes between messages ends with DEADLINE_
 
 t.test('an unreachable target fails fast with exit code 1 and a message', async (t) => {
   const { address, server } = await startServer(t, { LOG_LEVEL: 'silent' });
-  server.grpcServer.forceShutdown(); // nothing listens on this port now
+  server.close(); // nothing listens on this port now
   const single = await runCommand([address, '--insecure', '--total', '1', '--deadline', '300ms']);
   t.equal(single.code, 1);
   t.match(single.stderr, /cannot connect to 127\.0\.0\.1:\d+ within 300 ms/);

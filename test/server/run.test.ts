@@ -21,6 +21,12 @@ t.test('an unreadable TLS file returns 2, naming the variable', async (t) => {
   t.match(output.stderr, /invalid configuration: TLS_CERT_FILE: cannot read/);
 });
 
+t.test('an xDS bootstrap named in the environment given but unreadable returns 2, naming the variable', async (t) => {
+  const { io, output } = memoryIo();
+  t.equal(await runServer({ ...quiet, XDS_SERVER: 'on', GRPC_XDS_BOOTSTRAP: '/nonexistent/bootstrap.json' }, io.stderr), 2);
+  t.match(output.stderr, /^cloudrun-grpc: invalid configuration: GRPC_XDS_BOOTSTRAP: XDS_SERVER=on cannot use this xDS bootstrap: cannot read/);
+});
+
 t.test('a port already taken returns 1', async (t) => {
   const taken = createServer();
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
