@@ -63,6 +63,33 @@ export async function startServer(
   };
 }
 
+/**
+ * Completes `count` SayHello calls one after another on `greeter` (best on a connection of its own). Where a
+ * test must show that something did not happen (a paused stream got no further), this stands in for a fixed
+ * sleep: the server has answered `count` calls meanwhile, so it had every chance to do it.
+ */
+export async function serverTurns(greeter: GreeterClient, count = 20): Promise<void> {
+  for (let i = 0; i < count; i += 1) {
+    const code = await new Promise<grpc.status>((resolve) => greeter.SayHello({ name: 'turn' }, (error) => resolve(error?.code ?? grpc.status.OK)));
+    if (code !== grpc.status.OK) throw new Error(`a SayHello round trip ended ${grpc.status[code]}`);
+  }
+}
+
+/**
+ * Resolves to what `measure` reads once it has stayed the same while the server answered ten calls on
+ * `greeter` (a paused stream has stopped moving); undefined (the call not started, or gone) never counts.
+ * Rejects after `timeoutMs`.
+ */
+export async function settled<T>(measure: () => T | undefined, greeter: GreeterClient, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const before = measure();
+    await serverTurns(greeter, 10);
+    if (before !== undefined && measure() === before) return before;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  }
+}
+
 /** Resolves once `predicate` holds, checking every 10 ms; rejects after `timeoutMs` so no test waits for ever. */
 export async function eventually(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -12,7 +12,7 @@ import type { StreamingOutputCallResponse__Output } from '../../src/generated/gr
 import { streamOutcome, unaryOutcome } from '../../src/interop/outcomes.js';
 import { grpcTesting } from '../../src/proto.js';
 import { MAX_HALF_DUPLEX_REQUESTS } from '../../src/server/interop/test-service.js';
-import { eventually, startServer, type TestServer } from '../helpers/server.js';
+import { accessLine, eventually, serverTurns, settled, startServer, type TestServer } from '../helpers/server.js';
 
 const MiB = 1024 * 1024;
 
@@ -133,7 +133,7 @@ t.test('FullDuplexCall queues a request that arrives while an earlier one waits 
 });
 
 t.test('HalfDuplexCall reads every request, then answers them in order', async (t) => {
-  const [client] = await testService(t);
+  const [client, { server, client: greeter }] = await testService(t);
   const call = client.HalfDuplexCall();
   const outcome = streamOutcome(call);
   let answeredEarly = false;
@@ -141,7 +141,8 @@ t.test('HalfDuplexCall reads every request, then answers them in order', async (
   let halfClosed = false;
   call.write({ response_parameters: [{ size: 1 }, { size: 2 }] });
   call.write({ response_parameters: [{ size: 3 }] });
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await eventually(() => server.inFlight()[0]?.messagesIn === 2, 5000, 'the server to read both requests');
+  await serverTurns(greeter(), 5); // time for an early answer to arrive, were there one
   halfClosed = true;
   call.end();
   const { status, responses } = await outcome;
@@ -174,17 +175,19 @@ t.test('HalfDuplexCall holds a bounded number of requests', async (t) => {
   t.equal(outcome.responses.length, 0);
 });
 
+// Each flow-control test reads a response before it stops reading: a grpc-js client that has never read
+// buffers whatever arrives in its own memory, so the server would never be held back, and whether it had
+// sent everything by the time the test looked was a race.
+
 t.test('StreamingOutputCall stops writing while the client does not read, and resumes when it does', async (t) => {
-  const [client, { server }] = await testService(t);
+  const [client, { server, client: greeter }] = await testService(t);
   const count = 64;
   const call = client.StreamingOutputCall({ response_parameters: Array.from({ length: count }, () => ({ size: MiB })) });
-  call.pause();
+  call.once('data', () => call.pause());
   const outcome = streamOutcome(call);
-  call.pause();
-  await eventually(() => server.inFlight().some((c) => c.messagesOut > 0), 5000, 'first responses');
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  const sent = server.inFlight()[0]?.messagesOut ?? count;
-  t.ok(sent < count, `sent ${sent} of ${count} while the client was not reading`);
+  const sent = (): number | undefined => server.inFlight()[0]?.messagesOut;
+  const stalledAt = await settled(sent, greeter(), 'the server to stop writing while the stream is open');
+  t.ok(stalledAt < count, `sent ${stalledAt} of ${count} while the client was not reading`);
   call.resume();
   const { status, responses } = await outcome;
   t.equal(status.code, grpc.status.OK);
@@ -192,17 +195,16 @@ t.test('StreamingOutputCall stops writing while the client does not read, and re
 });
 
 t.test('FullDuplexCall stops reading and writing while the client does not read, and resumes when it does', async (t) => {
-  const [client, { server }] = await testService(t);
+  const [client, { server, client: greeter }] = await testService(t);
   const call = client.FullDuplexCall();
-  call.pause();
+  call.once('data', () => call.pause());
   const outcome = streamOutcome(call);
-  call.pause();
   call.write({ response_parameters: Array.from({ length: 48 }, () => ({ size: MiB })) });
   call.write({ response_parameters: [{ size: 1 }] });
   call.end();
-  await eventually(() => server.inFlight().some((c) => c.messagesOut > 0), 5000, 'first responses');
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  t.ok((server.inFlight()[0]?.messagesOut ?? 49) < 49, 'held back while the client was not reading');
+  const sent = (): number | undefined => server.inFlight()[0]?.messagesOut;
+  const stalledAt = await settled(sent, greeter(), 'the server to stop writing while the stream is open');
+  t.ok(stalledAt < 49, `held back after ${stalledAt} of 49 responses`);
   call.resume();
   const { status, responses } = await outcome;
   t.equal(status.code, grpc.status.OK);
@@ -218,11 +220,10 @@ t.test('a cancelled StreamingOutputCall stops its timers and writes', async (t) 
   const { status, responses } = await outcome;
   t.equal(status.code, grpc.status.CANCELLED);
   t.equal(responses.length, 1);
-  await eventually(() => server.inFlight().length === 0, 5000, 'the call to end on the server');
-  await eventually(() => logs.some((l) => l.method === '/grpc.testing.TestService/StreamingOutputCall'), 5000, 'access log');
-  const line = logs.find((l) => l.method === '/grpc.testing.TestService/StreamingOutputCall');
-  t.equal(line?.code, 'CANCELLED');
-  t.equal(line?.messages_out, 1);
+  const line = await accessLine(logs, '/grpc.testing.TestService/StreamingOutputCall');
+  t.equal(line.code, 'CANCELLED');
+  t.equal(line.messages_out, 1);
+  t.equal(server.inFlight().length, 0, 'the call left the server as it was logged');
 });
 
 t.test('with STREAMING=off HalfDuplexCall ends at once with UNIMPLEMENTED and the reason', async (t) => {
