@@ -1,9 +1,10 @@
-import * as grpc from '@grpc/grpc-js';
+import { connect, type ClientHttp2Session } from 'node:http2';
 import { createServer } from 'node:net';
-import t from 'tap';
+import * as grpc from '@grpc/grpc-js';
+import t, { type Test } from 'tap';
 import { helloworld } from '../../src/proto.js';
 import { sayHello } from '../helpers/calls.js';
-import { startServer } from '../helpers/server.js';
+import { eventually, serverTurns, startServer } from '../helpers/server.js';
 
 function nextState(channel: ReturnType<grpc.Client['getChannel']>, from: grpc.connectivityState, timeoutMs: number): Promise<grpc.connectivityState> {
   return new Promise((resolve, reject) =>
@@ -24,13 +25,32 @@ t.test('MAX_CONNECTION_AGE_MS makes the server close old connections so clients 
   t.equal((await sayHello(greeter, { name: 'Ada' })).status.code, grpc.status.OK, 'the next call reconnects');
 });
 
-t.test('server keepalive settings leave calls working', async (t) => {
-  const { client } = await startServer(t, { KEEPALIVE_TIME_MS: '50', KEEPALIVE_TIMEOUT_MS: '1000' });
-  const greeter = client();
-  for (let i = 0; i < 3; i += 1) {
-    t.equal((await sayHello(greeter, { name: 'Ada' })).status.code, grpc.status.OK);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** A bare HTTP/2 connection to `address`: it sees each PING the server sends (node:http2 answers it). */
+function bareSession(t: Test, address: string): ClientHttp2Session {
+  const session = connect(`http://${address}`);
+  session.on('error', () => {}); // the server's own teardown may end it first
+  t.teardown(() => session.close());
+  return session;
+}
+
+t.test('KEEPALIVE_TIME_MS makes the server ping each connection, and calls keep working', async (t) => {
+  const { address, client } = await startServer(t, { KEEPALIVE_TIME_MS: '50', KEEPALIVE_TIMEOUT_MS: '1000' });
+  const session = bareSession(t, address);
+  let pings = 0;
+  session.on('ping', () => (pings += 1));
+  await eventually(() => pings >= 3, 5000, 'three keepalive pings');
+  t.equal(session.closed || session.destroyed, false, 'the connection is still open');
+  t.equal((await sayHello(client(), { name: 'Ada' })).status.code, grpc.status.OK, 'and calls still work');
+});
+
+t.test('without KEEPALIVE_TIME_MS the server sends no pings', async (t) => {
+  const { address, client } = await startServer(t);
+  const session = bareSession(t, address);
+  let pings = 0;
+  session.on('ping', () => (pings += 1));
+  await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
+  await serverTurns(client());
+  t.equal(pings, 0);
 });
 
 const ipv6 = await new Promise<boolean>((resolve) => {
