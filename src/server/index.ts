@@ -68,7 +68,8 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
   const health = createHealth();
   // grpc-js puts the first interceptor nearest the wire: call tracking goes first so that the access
   // line also covers the calls the auth check ends before their handler.
-  const interceptors = [trackCalls({ admission: new Admission(config.maxConcurrentCalls), inFlight, accessLog: new AccessLog(logger, config.project) })];
+  const admission = new Admission(config.maxConcurrentCalls);
+  const interceptors = [trackCalls({ admission, inFlight, accessLog: new AccessLog(logger, config.project) })];
   if (config.auth !== undefined) interceptors.push(createAuthInterceptor(config.auth, idTokenCertificates));
 
   // XdsServer is a grpc.Server whose ports serve only once the control plane has sent their Listener
