@@ -32,6 +32,6 @@ export function checkXdsServerBootstrap(bootstrap: unknown): void {
   // The validator would fail on this with a TypeError that names nothing.
   if (!Array.isArray((bootstrap as { xds_servers?: unknown }).xds_servers)) throw new Error('xds_servers: expected an array');
   if (validateBootstrapConfig(bootstrap).serverListenerResourceNameTemplate === null) {
-    throw new Error('missing server_listener_resource_name_template, which a server needs');
+    throw new Error('a server needs a listener name template, and this bootstrap has no server_listener_resource_name_template');
   }
 }
