@@ -88,7 +88,18 @@ function invocations(file: string, line: string): Invocation[] {
 }
 
 const shellBlocks = DOCS.flatMap((file) => fences(text(file), ['sh', 'bash']).flatMap((block) => shellLines(block).map((line) => ({ file, line }))));
-const calls = shellBlocks.flatMap(({ file, line }) => invocations(file, line));
+/** A container's `args: [load, …]` in a YAML example, as cloudrun-grpc arguments. */
+const yamlArgs = DOCS.flatMap((file) =>
+  fences(text(file), ['yaml']).flatMap((block) =>
+    [...block.replace(/\n\s+/g, ' ').matchAll(/args: \[([^\]]*)\]/g)].map((m) => ({
+      file,
+      line: m[0],
+      argv: (m[1] as string).split(',').map((arg) => arg.trim().replace(/^"|"$/g, '')),
+      stdin: '',
+    })),
+  ),
+);
+const calls = [...shellBlocks.flatMap(({ file, line }) => invocations(file, line)), ...yamlArgs];
 const usageOf = (name: string): string | undefined => COMMANDS.find((c) => c.name === name)?.usage;
 const hasFlag = (usage: string, flag: string): boolean => new RegExp(`(^|[\\s,])${flag}(?=[\\s=,[]|$)`, 'm').test(usage);
 
