@@ -22,10 +22,17 @@ export interface Container {
   stop(seconds: number): Promise<number>;
 }
 
+const NAME_PREFIX = 'cloudrun-grpc-image-test-';
 let containers = 0;
 
+/** Removes containers an interrupted earlier run left behind (only this test's, by their name prefix). */
+export async function removeLeftoverContainers(engine: Engine): Promise<void> {
+  const ids = (await engine.exec(['ps', '--all', '--quiet', '--filter', `name=${NAME_PREFIX}`])).split('\n').filter(Boolean);
+  if (ids.length > 0) await engine.exec(['rm', '--force', ...ids]);
+}
+
 export async function runUnderContract(t: Test, engine: Engine, image: string, contract: Contract, extraEnv: Record<string, string> = {}): Promise<Container> {
-  const name = `cloudrun-grpc-image-test-${process.pid}-${++containers}`;
+  const name = `${NAME_PREFIX}${process.pid}-${++containers}`;
   const hostPort = await freePort();
   const network = engine.network(contract.containerPort, hostPort);
   const env = { ...contract.env, ...extraEnv, ...network.env };

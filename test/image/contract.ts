@@ -51,11 +51,13 @@ export async function readContract(overlay: string): Promise<Contract> {
   };
 }
 
-/** A Kubernetes memory quantity as docker/podman `--memory` takes it ("512Mi" → "512m"). */
-function memoryFlag(quantity: string): string {
+const BINARY_UNITS = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 } as const;
+
+/** A Kubernetes memory quantity in bytes ("512Mi" → 536870912), as `--memory` takes it and the cgroup shows it. */
+export function memoryBytes(quantity: string): number {
   const match = /^(\d+)(Ki|Mi|Gi)?$/.exec(quantity);
   if (match === null) throw new Error(`memory limit "${quantity}" is not a quantity this test converts (Ki, Mi, Gi or bytes)`);
-  return `${match[1]}${{ Ki: 'k', Mi: 'm', Gi: 'g' }[match[2] as 'Ki' | 'Mi' | 'Gi'] ?? ''}`;
+  return Number(match[1]) * (match[2] === undefined ? 1 : BINARY_UNITS[match[2] as keyof typeof BINARY_UNITS]);
 }
 
 /** A Kubernetes CPU quantity as `--cpus` takes it ("1" → "1", "500m" → "0.5"). */
@@ -74,7 +76,7 @@ export function securityArgs(engine: Engine, contract: Contract): string[] {
 /** `run` flags for the contract's limits. */
 export function limitArgs(contract: Contract): string[] {
   return [
-    ...(contract.memoryLimit === undefined ? [] : [`--memory=${memoryFlag(contract.memoryLimit)}`]),
+    ...(contract.memoryLimit === undefined ? [] : [`--memory=${memoryBytes(contract.memoryLimit)}`]),
     ...(contract.cpuLimit === undefined ? [] : [`--cpus=${cpuFlag(contract.cpuLimit)}`]),
   ];
 }

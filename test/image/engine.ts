@@ -91,6 +91,6 @@ export async function findEngine(podmanDir: string): Promise<Engine> {
   );
   if (daemon === undefined) return docker();
   return podman(podmanDir).catch((error: Error) => {
-    throw new Error(`no container engine can build and run the image here: docker: ${daemon}; podman: ${error.message}`);
+    throw new Error(`no container engine: docker: ${daemon}; podman: ${error.message}`);
   });
 }

@@ -1,7 +1,7 @@
 // Debian packages the image test needs and a machine may lack (podman, runc, debootstrap, nginx),
 // installed with apt where this is a root Debian machine. Each answer says why when it cannot.
 import { execFile } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -51,6 +51,7 @@ export async function installCommands(commands: Record<string, string>): Promise
 export async function unpackPackage(name: string, dir: string): Promise<string> {
   const unavailable = (await onPath('apt-get')) ? undefined : 'apt-get is not on PATH (not a Debian machine)';
   if (unavailable) throw new Error(`${name} missing and ${unavailable}`);
+  await mkdir(dir, { recursive: true });
   await aptGet(['download', name], dir).catch((error: Error & { stderr?: string }) => {
     throw new Error(`apt-get download ${name} failed: ${error.stderr?.trim() || error.message}`);
   });
