@@ -10,7 +10,7 @@
 // `npm ci` never caches, so the test would pass only on a machine with a warm npm cache.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { copyFile, cp } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
@@ -86,7 +86,8 @@ t.test('the packed package, with production dependencies only, serves SayHello',
   const installDir = temporaryDirectory(t, 'cloudrun-grpc-install-');
   await run('tar', ['-xzf', tarball, '-C', installDir, '--strip-components=1'], { timeout: 30_000 });
   await copyFile(join(REPO_ROOT, 'package-lock.json'), join(installDir, 'package-lock.json'));
-  await cp(join(REPO_ROOT, 'node_modules'), join(installDir, 'node_modules'), { recursive: true, verbatimSymlinks: true });
+  // cp -a: several times faster than fs.cp over node_modules' tens of thousands of files.
+  await run('cp', ['-a', join(REPO_ROOT, 'node_modules'), join(installDir, 'node_modules')], { timeout: 120_000 });
   // An empty npm cache of its own and --offline: nothing may come from the registry or an earlier run.
   const npmCache = temporaryDirectory(t, 'cloudrun-grpc-npm-cache-');
   await run('npm', ['prune', '--omit=dev', '--ignore-scripts', '--offline', '--cache', npmCache, '--no-audit', '--no-fund'], {

@@ -37,7 +37,11 @@ export async function baseImage(engine: Engine, workDir: string, log: (line: str
     () => true,
     () => false,
   );
-  if (!cached) await buildStandIn(engine, workDir, log);
+  if (!cached) {
+    const started = performance.now();
+    await buildStandIn(engine, workDir, log);
+    log(`made ${STAND_IN_BASE} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  }
   return { ref: STAND_IN_BASE, standInBecause: pullError };
 }
 
