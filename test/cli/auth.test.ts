@@ -1,20 +1,18 @@
 // The CLI against a server that verifies ID tokens, with a metadata-server
 // stand-in as the only source of Google credentials.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import t from 'tap';
 import { createIdTokenIssuer } from '../helpers/id-tokens.js';
 import { startMetadataServer } from '../helpers/metadata-server.js';
 import { runCli } from '../helpers/cli.js';
 import { startServer } from '../helpers/server.js';
+import { temporaryDirectory } from '../helpers/temp-dir.js';
 
 const issuer = createIdTokenIssuer();
 const server = await startServer(t, { AUTH_AUDIENCE: 'https://127.0.0.1' }, {}, { idTokenCertificates: issuer.certificates });
 const target = ['--insecure', server.address];
 /** No key file, no gcloud login, no project lookup: only what each test adds. */
 const isolated = {
-  CLOUDSDK_CONFIG: mkdtempSync(join(tmpdir(), 'cloudrun-grpc-gcloud-')),
+  CLOUDSDK_CONFIG: temporaryDirectory(t, 'cloudrun-grpc-gcloud-'),
   GOOGLE_APPLICATION_CREDENTIALS: undefined,
   GOOGLE_CLOUD_PROJECT: 'test-project',
   CLOUDRUN_GRPC_TOKEN: undefined,

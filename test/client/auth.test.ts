@@ -1,9 +1,6 @@
 // ID tokens end to end: google-auth-library finds "the metadata server" at
 // GCE_METADATA_HOST (a stand-in here), the connection sends what it mints, and
 // the real server verifies it against the stand-in's signing key.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { Compute, GoogleAuth, Impersonated, JWT, OAuth2Client, UserRefreshClient } from 'google-auth-library';
 import t, { type Test } from 'tap';
@@ -12,12 +9,13 @@ import { connect, defaultAudience, greeterClient, type ConnectOptions } from '..
 import { createIdTokenIssuer } from '../helpers/id-tokens.js';
 import { startMetadataServer } from '../helpers/metadata-server.js';
 import { startServer } from '../helpers/server.js';
+import { temporaryDirectory } from '../helpers/temp-dir.js';
 
 const issuer = createIdTokenIssuer();
 const metadataServer = await startMetadataServer(t, issuer);
 // Only the stand-in may answer: no key file, no gcloud login, no project lookup through gcloud.
 process.env.GCE_METADATA_HOST = metadataServer.host;
-process.env.CLOUDSDK_CONFIG = mkdtempSync(join(tmpdir(), 'cloudrun-grpc-gcloud-'));
+process.env.CLOUDSDK_CONFIG = temporaryDirectory(t, 'cloudrun-grpc-gcloud-');
 process.env.GOOGLE_CLOUD_PROJECT = 'test-project';
 delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
 

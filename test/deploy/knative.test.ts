@@ -23,13 +23,25 @@ import {
 
 type Platform = 'knative' | 'cloudrun';
 
+type PortName = 'h2c' | 'http1';
+
 /** What each overlay promises; a new overlay directory must be added here to be deployable. */
-const OVERLAYS: Record<string, { platform: Platform; streaming: 'on' | 'off'; visibility?: string }> = {
-  anthos: { platform: 'knative', streaming: 'on' },
-  'cluster-local': { platform: 'knative', streaming: 'on', visibility: 'cluster-local' },
-  cloudrun: { platform: 'cloudrun', streaming: 'off' },
-  'cloudrun-streaming': { platform: 'cloudrun', streaming: 'on' },
+const OVERLAYS: Record<string, { platform: Platform; port: PortName; streaming: 'on' | 'off'; visibility?: string }> = {
+  anthos: { platform: 'knative', port: 'h2c', streaming: 'on' },
+  'cluster-local': { platform: 'knative', port: 'h2c', streaming: 'on', visibility: 'cluster-local' },
+  cloudrun: { platform: 'cloudrun', port: 'http1', streaming: 'off' },
+  'cloudrun-streaming': { platform: 'cloudrun', port: 'h2c', streaming: 'on' },
 };
+
+/**
+ * The container port name that belongs with STREAMING on each platform. Knative speaks HTTP/2 to
+ * the container only on a port named h2c, which every gRPC call needs. Managed Cloud Run downgrades
+ * requests to HTTP/1 except native gRPC, so unary calls work on http1; the streaming shapes need
+ * HTTP/2 end-to-end, which h2c turns on (`--use-http2`).
+ */
+function portNameFor(platform: Platform, streaming: string | undefined): PortName {
+  return platform === 'cloudrun' && streaming !== 'on' ? 'http1' : 'h2c';
+}
 
 /** The longest request timeout each platform accepts (Knative's default max-revision-timeout-seconds; Cloud Run's limit). */
 const MAX_TIMEOUT_SECONDS: Record<Platform, number> = { knative: 600, cloudrun: 3600 };
@@ -59,7 +71,12 @@ function checkGreeterService(t: Test, service: KnativeService, platform: Platfor
   const containers = service.spec.template.spec.containers;
   t.equal(containers.length, 1, 'one serving container');
   const container = containers[0]!;
-  t.same(container.ports, [{ name: 'h2c', containerPort: DEFAULT_PORT }], 'one port, named h2c, at the server default PORT');
+  const streaming = envValue(container, 'STREAMING');
+  t.same(
+    container.ports,
+    [{ name: portNameFor(platform, streaming), containerPort: DEFAULT_PORT }],
+    `one port, at the server default PORT, named as STREAMING=${streaming} needs on ${platform}`,
+  );
   t.equal(container.image, skaffoldImage(), 'the image is the skaffold artifact');
 
   t.doesNotThrow(() => loadConfig(envMap(container)), 'loadConfig accepts every environment value');
@@ -136,6 +153,7 @@ for (const [overlay, expected] of Object.entries(OVERLAYS)) {
 
     const container = service.spec.template.spec.containers[0]!;
     t.equal(envValue(container, 'STREAMING'), expected.streaming, `STREAMING=${expected.streaming}`);
+    t.equal(container.ports?.[0]?.name, expected.port, `the port is named ${expected.port}`);
     t.equal(service.metadata.labels?.['networking.knative.dev/visibility'], expected.visibility, 'visibility');
   });
 }

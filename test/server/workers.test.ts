@@ -1,6 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import t, { type Test } from 'tap';
@@ -9,11 +9,12 @@ import { resolveWorkerCount, usableCpus } from '../../src/server/workers.js';
 import { sayHello } from '../helpers/calls.js';
 import { freePort, spawnEntry, type Spawned } from '../helpers/process.js';
 import { eventually } from '../helpers/server.js';
+import { temporaryDirectory } from '../helpers/temp-dir.js';
 
 const SAY_HELLO = '/helloworld.Greeter/SayHello';
 
-function cpuMax(content: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'cpu-max-')), 'cpu.max');
+function cpuMax(t: Test, content: string): string {
+  const file = join(temporaryDirectory(t, 'cloudrun-grpc-cpu-max-'), 'cpu.max');
   writeFileSync(file, content);
   return file;
 }
@@ -26,10 +27,10 @@ t.test('WORKERS=auto counts the CPUs this process may use; a number is taken as 
 
 t.test('usableCpus honours a cgroup v2 CPU quota, rounding up, and ignores an absent or unlimited one', async (t) => {
   const cpus = availableParallelism();
-  t.equal(usableCpus(cpuMax('50000 100000\n')), 1, 'half a CPU is one worker');
-  t.equal(usableCpus(cpuMax('150000 100000\n')), Math.min(cpus, 2), '1.5 CPUs round up to 2');
-  t.equal(usableCpus(cpuMax('max 100000\n')), cpus);
-  t.equal(usableCpus(cpuMax('garbage\n')), cpus);
+  t.equal(usableCpus(cpuMax(t, '50000 100000\n')), 1, 'half a CPU is one worker');
+  t.equal(usableCpus(cpuMax(t, '150000 100000\n')), Math.min(cpus, 2), '1.5 CPUs round up to 2');
+  t.equal(usableCpus(cpuMax(t, 'max 100000\n')), cpus);
+  t.equal(usableCpus(cpuMax(t, 'garbage\n')), cpus);
   t.equal(usableCpus('/nonexistent/cpu.max'), cpus);
 });
 
