@@ -108,7 +108,7 @@ interface Measurement {
 }
 
 function plan(target: string, scenario: Pick<Scenario, 'plan'>): LoadPlan {
-  return { ...DEFAULTS, target, stop: { durationMs }, rps: undefined, warmupMs, deadlineMs: 30_000, ...scenario.plan };
+  return { ...DEFAULTS, target, connection: { insecure: true }, stop: { durationMs }, rps: undefined, warmupMs, deadlineMs: 30_000, ...scenario.plan };
 }
 
 /** The server's processes: a cluster primary has its workers as children. */
@@ -120,7 +120,7 @@ const serverPids = (server: BenchServer): number[] => [server.pid, ...childPids(
  */
 async function measureTogether(scenario: Scenario, servers: readonly BenchServer[]): Promise<Measurement[]> {
   const plans = servers.map((server) => plan(server.address, scenario));
-  const loads = await Promise.all(plans.map((p) => openLoad(p, { insecure: true })));
+  const loads = await Promise.all(plans.map((p) => openLoad(p)));
   const pids = servers.map(serverPids);
   const before = pids.map(cpuSecondsOf);
   const reports = await Promise.all(loads.map(async (load, i) => buildReport(plans[i]!, await load.start().finished, {})));

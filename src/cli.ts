@@ -9,10 +9,10 @@ import { greetingsCommand } from './cli/greetings.js';
 import { healthCommand, NOT_SERVING_EXIT_CODE } from './cli/health.js';
 import { helloCommand } from './cli/hello.js';
 import { interopCommand } from './cli/interop.js';
+import { loadCommand } from './cli/load.js';
 import { repliesCommand } from './cli/replies.js';
 import { serveCommand } from './cli/serve.js';
 import { processEnvironment } from './config.js';
-import { loadCommand } from './load/command.js';
 
 export const COMMANDS: Command[] = [
   helloCommand,

@@ -1,6 +1,6 @@
 // What a load run is asked to do: plain data, so that the same plan can be
 // split across worker threads (structured clone) and printed in the report.
-import { DEFAULT_DEADLINE_MS } from '../client/connect.js';
+import { DEFAULT_DEADLINE_MS, type ConnectionSpec } from '../client/connect.js';
 
 export const SHAPES = ['unary', 'server', 'client', 'bidi'] as const;
 export type Shape = (typeof SHAPES)[number];
@@ -10,6 +10,8 @@ export type StopCondition = { readonly total: number } | { readonly durationMs: 
 
 export interface LoadPlan {
   readonly target: string;
+  /** How to reach it: TLS or plaintext, authority, CA, token, metadata, gzip. */
+  readonly connection: ConnectionSpec;
   readonly shape: Shape;
   /** Calls in flight at once (closed loop), or the most that may be in flight (open loop). */
   readonly concurrency: number;

@@ -60,15 +60,11 @@ function waitForReady(client: GreeterClient, ms: number): Promise<void> {
 }
 
 /** Opens the plan's connections and waits until each is ready, so that connecting is not measured as call latency. */
-export async function openLoad(
-  plan: LoadPlan,
-  connectOptions: ConnectOptions,
-  share: RateShare = { index: 0, of: 1 },
-): Promise<PreparedLoad> {
+export async function openLoad(plan: LoadPlan, share: RateShare = { index: 0, of: 1 }): Promise<PreparedLoad> {
   const options: ConnectOptions = {
-    ...connectOptions,
+    ...plan.connection,
     // No channelz: nothing reads it here, and it costs Date objects per call the harness would rather spend on load.
-    channelOptions: { ...connectOptions.channelOptions, [SEPARATE_CONNECTION_OPTION]: 1, 'grpc.enable_channelz': 0 },
+    channelOptions: { [SEPARATE_CONNECTION_OPTION]: 1, 'grpc.enable_channelz': 0 },
   };
   const clients = Array.from({ length: plan.connections }, () => greeterClient(connect(plan.target, options)));
   const close = (): void => clients.forEach((client) => client.close());

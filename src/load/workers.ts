@@ -3,7 +3,6 @@
 // Workers connect first, then all start together; their results merge exactly
 // (counts add up, histograms are merged from HdrHistogram's encoding).
 import { Worker } from 'node:worker_threads';
-import type { ConnectionFlagValues } from '../cli/command.js';
 import { isTotal, type LoadPlan } from './plan.js';
 import { ConnectError, type LoadRun, type PreparedLoad, type Progress, type RunResult } from './runner.js';
 import { mergeSnapshots } from './tally.js';
@@ -91,10 +90,8 @@ function spawnWorker(input: WorkerInput, index: number): LoadWorker {
   return state;
 }
 
-export async function openWorkers(plan: LoadPlan, connection: ConnectionFlagValues): Promise<PreparedLoad> {
-  const workers = splitPlan(plan).map((part, index) =>
-    spawnWorker({ plan: part, share: { index, of: plan.workers }, connection }, index),
-  );
+export async function openWorkers(plan: LoadPlan): Promise<PreparedLoad> {
+  const workers = splitPlan(plan).map((part, index) => spawnWorker({ plan: part, share: { index, of: plan.workers } }, index));
   const close = (): void => workers.forEach(({ worker }) => void worker.terminate());
   try {
     await Promise.all(workers.map((w) => w.ready));

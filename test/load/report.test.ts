@@ -3,7 +3,7 @@ import { DEFAULTS, type LoadPlan } from '../../src/load/plan.js';
 import { buildReport, formatReport } from '../../src/load/report.js';
 import { Tally } from '../../src/load/tally.js';
 
-const plan: LoadPlan = { ...DEFAULTS, target: 'example:443', shape: 'unary', stop: { total: 10 }, rps: 100 };
+const plan: LoadPlan = { ...DEFAULTS, target: 'example:443', connection: { insecure: false }, shape: 'unary', stop: { total: 10 }, rps: 100 };
 const empty = { tally: new Tally().snapshot(), warmupCalls: 0, elapsedMs: 0, startSpanMs: 0, maxStartLagMs: 0, interrupted: true };
 
 t.test('a run that completed no call reports zeros, and fails every gate', async (t) => {

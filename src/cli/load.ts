@@ -1,23 +1,16 @@
 // `cloudrun-grpc load <target> …`: flags → a validated LoadPlan (errors name
 // the flag), then open, run, report. Exit codes: 0 done, 1 a --fail-on-* gate
-// tripped or the target could not be reached, 2 bad usage, 130 interrupted.
-import { parseArgs } from 'node:util';
-import {
-  CONNECTION_FLAGS,
-  CONNECTION_FLAGS_USAGE,
-  UsageError,
-  connectOptionsFromFlags,
-  type Command,
-  type ConnectionFlagValues,
-  parseDeadline,
-  parseDuration,
-} from '../cli/command.js';
-import type { GateThresholds } from './gates.js';
-import { DEFAULTS, SHAPES, type LoadPlan, type StopCondition } from './plan.js';
-import { showProgress } from './progress.js';
-import { buildReport, formatReport } from './report.js';
-import { openLoad, type PreparedLoad } from './runner.js';
-import { openWorkers } from './workers.js';
+// tripped or the target could not be reached, 2 bad usage (an unreadable --ca-file too), 130 interrupted.
+import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, UsageError, connectOptionsFromFlags, parseDuration } from '../client/flags.js';
+import type { Env } from '../config.js';
+import type { GateThresholds } from '../load/gates.js';
+import { DEFAULTS, SHAPES, type LoadPlan, type StopCondition } from '../load/plan.js';
+import { showProgress } from '../load/progress.js';
+import { buildReport, formatReport } from '../load/report.js';
+import { openLoad, type PreparedLoad } from '../load/runner.js';
+import { openWorkers } from '../load/workers.js';
+import { parseCommandArgs } from './call.js';
+import type { Command } from './command.js';
 
 /** A --fail-on gate tripped, or the run could not start. */
 export const EXIT_FAILED = 1;
@@ -76,15 +69,7 @@ ${CONNECTION_FLAGS_USAGE}
 Progress goes to stderr when it is a terminal. Ctrl-C stops the run and prints the partial
 report (exit 130). Exit 1 when a --fail-on gate trips or the target cannot be reached.`;
 
-type Values = ReturnType<typeof parseLoadFlags>['values'];
-
-function parseLoadFlags(argv: readonly string[]) {
-  try {
-    return parseArgs({ args: [...argv], options: LOAD_FLAGS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
+type Values = ReturnType<typeof parseCommandArgs<typeof LOAD_FLAGS>>['values'];
 
 function wholeNumber(flag: string, value: string | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;
@@ -98,8 +83,6 @@ function positiveNumber(flag: string, value: string): number {
   return n;
 }
 
-
-/** "500ms", "30s", "1.5m", "1h" → milliseconds. */
 /** "0.01" or "1%" → 0.01. */
 function fraction(flag: string, value: string): number {
   const percent = value.trim().endsWith('%');
@@ -122,12 +105,11 @@ export interface LoadInvocation {
   readonly plan: LoadPlan;
   readonly thresholds: GateThresholds;
   readonly json: boolean;
-  readonly connection: ConnectionFlagValues;
 }
 
-/** Flags → plan, checked once at the door; every error names its flag. */
-export function parseLoadArgs(argv: readonly string[]): LoadInvocation | 'help' {
-  const { values, positionals } = parseLoadFlags(argv);
+/** Flags (and CLOUDRUN_GRPC_TOKEN in `env`) → plan, checked once at the door; every error names its flag. */
+export function parseLoadArgs(argv: readonly string[], env: Env): LoadInvocation | 'help' {
+  const { values, positionals } = parseCommandArgs(argv, LOAD_FLAGS);
   if (values.help) return 'help';
   if (positionals.length !== 1) throw new UsageError(`give one target (host[:port]); got ${positionals.length}`);
   const shape = SHAPES.find((s) => s === values.shape);
@@ -137,15 +119,17 @@ export function parseLoadArgs(argv: readonly string[]): LoadInvocation | 'help' 
   const workers = wholeNumber('workers', values.workers, DEFAULTS.workers, 1);
   if (connections > concurrency) throw new UsageError(`--connections (${connections}) cannot exceed --concurrency (${concurrency}): a connection without a call is idle`);
   if (workers > connections) throw new UsageError(`--workers (${workers}) cannot exceed --connections (${connections}): a connection cannot be shared across threads`);
+  const { deadlineMs = DEFAULTS.deadlineMs, ...connection } = connectOptionsFromFlags(values, env);
   const plan: LoadPlan = {
     target: positionals[0] as string,
+    connection,
     shape,
     concurrency,
     connections,
     stop: stopCondition(values),
     rps: values.rps === undefined ? undefined : positiveNumber('rps', values.rps),
     warmupMs: values.warmup === undefined ? DEFAULTS.warmupMs : parseDuration('warmup', values.warmup),
-    deadlineMs: values.deadline === undefined ? DEFAULTS.deadlineMs : parseDeadline(values.deadline),
+    deadlineMs,
     messages: wholeNumber('messages', values.messages, DEFAULTS.messages, 1),
     intervalMs: wholeNumber('interval-ms', values['interval-ms'], DEFAULTS.intervalMs, 0),
     replies: wholeNumber('replies', values.replies, DEFAULTS.replies, 1),
@@ -156,11 +140,11 @@ export function parseLoadArgs(argv: readonly string[]): LoadInvocation | 'help' 
     ...(values['fail-on-error-rate'] !== undefined && { errorRate: fraction('fail-on-error-rate', values['fail-on-error-rate']) }),
     ...(values['fail-on-p99-ms'] !== undefined && { p99Ms: positiveNumber('fail-on-p99-ms', values['fail-on-p99-ms']) }),
   };
-  return { plan, thresholds, json: values.json, connection: values };
+  return { plan, thresholds, json: values.json };
 }
 
-function open(plan: LoadPlan, connection: ConnectionFlagValues): Promise<PreparedLoad> {
-  return plan.workers > 1 ? openWorkers(plan, connection) : openLoad(plan, connectOptionsFromFlags(connection));
+function open(plan: LoadPlan): Promise<PreparedLoad> {
+  return plan.workers > 1 ? openWorkers(plan) : openLoad(plan);
 }
 
 export const loadCommand: Command = {
@@ -168,17 +152,17 @@ export const loadCommand: Command = {
   summary: 'load-test the Greeter: any call shape, closed loop or fixed rate, HdrHistogram percentiles',
   usage: USAGE,
   async run(argv, io) {
-    const invocation = parseLoadArgs(argv);
+    const invocation = parseLoadArgs(argv, io.env);
     if (invocation === 'help') {
       io.stdout.write(`${USAGE}\n`);
       return 0;
     }
-    const { plan, thresholds, json, connection } = invocation;
+    const { plan, thresholds, json } = invocation;
     let load: PreparedLoad;
     try {
-      load = await open(plan, connection);
+      load = await open(plan);
     } catch (error) {
-      // Unreachable target (ConnectError), unreadable --ca-file, a worker that could not start.
+      // Unreachable target (ConnectError), a worker that could not start.
       io.stderr.write(`cloudrun-grpc load: ${(error as Error).message}\n`);
       return EXIT_FAILED;
     }

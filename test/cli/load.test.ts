@@ -2,7 +2,8 @@
 import t from 'tap';
 import type { LogLine } from '../helpers/server.js';
 import { startServer } from '../helpers/server.js';
-import { runCommand, runJson } from './run-command.js';
+import { startBareServer } from '../load/bare-server.js';
+import { runCommand, runJson } from './run-load.js';
 
 const METHODS = {
   unary: '/helloworld.Greeter/SayHello',
@@ -183,10 +184,20 @@ t.test('progress goes to stderr when it is a terminal', async (t) => {
   t.match(workers.stderr, /\d+ calls, \d+\/s, 0 errors/);
 });
 
-t.test('an unreadable --ca-file fails with exit code 1 and names the file', async (t) => {
-  const run = await runCommand(['127.0.0.1:1', '--total', '1', '--ca-file', '/nonexistent/ca.pem']);
-  t.equal(run.code, 1);
-  t.match(run.stderr, /cloudrun-grpc load: .*\/nonexistent\/ca\.pem/);
+t.test('an unreadable --ca-file is a usage error (exit code 2, as in the call commands) naming the file', async (t) => {
+  await t.rejects(runCommand(['127.0.0.1:1', '--total', '1', '--ca-file', '/nonexistent/ca.pem']), {
+    name: 'UsageError',
+    message: /--ca-file: cannot read the CA file "\/nonexistent\/ca\.pem"/,
+  });
+});
+
+t.test('the token from CLOUDRUN_GRPC_TOKEN reaches the server on every call', async (t) => {
+  const { address, metadata } = await startBareServer(t);
+  const run = await runCommand([address, '--insecure', '--total', '5', '-c', '2', '--connections', '2', '--workers', '2'], {
+    env: { CLOUDRUN_GRPC_TOKEN: 'from-the-environment' },
+  });
+  t.equal(run.code, 0);
+  t.same(metadata.map((m) => m.get('authorization')), Array(5).fill(['Bearer from-the-environment']));
 });
 
 t.test('a bidi stream whose deadline passes between messages ends with DEADLINE_EXCEEDED', async (t) => {

@@ -1,12 +1,18 @@
 import t from 'tap';
 import { UsageError } from '../../src/cli/command.js';
-import { parseDuration } from '../../src/cli/command.js';
-import { loadCommand, parseLoadArgs } from '../../src/load/command.js';
+import { loadCommand, parseLoadArgs } from '../../src/cli/load.js';
+import { parseDuration } from '../../src/client/flags.js';
 
 const base = ['127.0.0.1:1', '--total', '10'];
 
+t.test('CLOUDRUN_GRPC_TOKEN is the token when --token is not given', async (t) => {
+  const parsed = parseLoadArgs(base, { CLOUDRUN_GRPC_TOKEN: 'from-env' });
+  if (parsed === 'help') return t.fail('help');
+  t.same(parsed.plan.connection.auth, { kind: 'static', token: 'from-env' });
+});
+
 t.test('defaults: one call at a time over one connection, unary, 30 s deadline', async (t) => {
-  const parsed = parseLoadArgs(base);
+  const parsed = parseLoadArgs(base, {});
   t.not(parsed, 'help');
   if (parsed === 'help') return;
   t.match(parsed.plan, { target: '127.0.0.1:1', shape: 'unary', concurrency: 1, connections: 1, stop: { total: 10 }, rps: undefined, deadlineMs: 30_000, workers: 1 });
@@ -16,13 +22,15 @@ t.test('defaults: one call at a time over one connection, unary, 30 s deadline',
 
 t.test('every flag lands in the plan', async (t) => {
   const parsed = parseLoadArgs([
-    'host', '--shape', 'bidi', '-c', '8', '--connections', '4', '-z', '1.5m', '-r', '250.5', '--warmup', '500ms',
+    'host', '--insecure', '--authority', 'a.example', '--metadata', 'x-team=blue', '--gzip', '--token', 'abc',
+    '--shape', 'bidi', '-c', '8', '--connections', '4', '-z', '1.5m', '-r', '250.5', '--warmup', '500ms',
     '--deadline', '2s', '--messages', '3', '--interval-ms', '7', '--replies', '9', '--payload-bytes', '64', '--workers', '2',
     '--json', '--fail-on-error-rate', '1%', '--fail-on-p99-ms', '12.5',
-  ]);
+  ], {});
   if (parsed === 'help') return t.fail('help');
   t.same(parsed.plan, {
-    target: 'host', shape: 'bidi', concurrency: 8, connections: 4, stop: { durationMs: 90_000 }, rps: 250.5, warmupMs: 500,
+    target: 'host', connection: { insecure: true, authority: 'a.example', auth: { kind: 'static', token: 'abc' }, metadata: [['x-team', 'blue']], gzip: true },
+    shape: 'bidi', concurrency: 8, connections: 4, stop: { durationMs: 90_000 }, rps: 250.5, warmupMs: 500,
     deadlineMs: 2000, messages: 3, intervalMs: 7, replies: 9, payloadBytes: 64, workers: 2,
   });
   t.same(parsed.thresholds, { errorRate: 0.01, p99Ms: 12.5 });
@@ -36,7 +44,7 @@ t.test('durations take ms, s, m and h', async (t) => {
 });
 
 t.test('--help asks for the usage text', async (t) => {
-  t.equal(parseLoadArgs(['--help']), 'help');
+  t.equal(parseLoadArgs(['--help'], {}), 'help');
 });
 
 const mistakes: [string, string[], RegExp][] = [
@@ -60,8 +68,8 @@ const mistakes: [string, string[], RegExp][] = [
 
 for (const [what, args, message] of mistakes) {
   t.test(`${what} is a usage error that says what to fix`, async (t) => {
-    t.throws(() => parseLoadArgs(args), message);
-    t.throws(() => parseLoadArgs(args), UsageError);
+    t.throws(() => parseLoadArgs(args, {}), message);
+    t.throws(() => parseLoadArgs(args, {}), UsageError);
   });
 }
 

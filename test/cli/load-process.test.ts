@@ -1,10 +1,10 @@
-// The load command as its own process: Ctrl-C and exit codes, as a CI job or a person sees them.
+// `cloudrun-grpc load` as its own process: Ctrl-C and exit codes, as a CI job or a person sees them.
 import { spawn } from 'node:child_process';
 import t, { type Test } from 'tap';
 import { eventually, startServer, type LogLine } from '../helpers/server.js';
 import { TS_NODE_ARGS } from '../helpers/process.js';
 
-const FIXTURE = 'test/load/fixtures/load-cli.ts';
+const CLI = 'src/cli.ts';
 
 interface Exit {
   code: number | null;
@@ -13,7 +13,7 @@ interface Exit {
 }
 
 function startLoad(t: Test, args: string[]): { exited: Promise<Exit>; interrupt(): void } {
-  const child = spawn(process.execPath, [...TS_NODE_ARGS, FIXTURE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...TS_NODE_ARGS, CLI, 'load', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => void child.kill('SIGKILL'));
   let stdout = '';
   let stderr = '';
