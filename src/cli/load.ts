@@ -1,10 +1,11 @@
 // `cloudrun-grpc load <target> …`: flags → a validated LoadPlan (errors name
 // the flag), then open, run, report. Exit codes: 0 done, 1 a --fail-on-* gate
 // tripped or the target could not be reached, 2 bad usage (an unreadable --ca-file too), 130 interrupted.
-import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, UsageError, connectOptionsFromFlags, parseDuration } from '../client/flags.js';
+import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, UsageError, connectOptionsFromFlags, parseDuration, parsePositiveDuration } from '../client/flags.js';
 import type { Env } from '../config.js';
 import type { GateThresholds } from '../load/gates.js';
-import { DEFAULTS, SHAPES, type LoadPlan, type StopCondition } from '../load/plan.js';
+import { ConnectError, resolveDriver } from '../load/driver.js';
+import { DEFAULTS, DRIVERS, SHAPES, type LoadPlan, type StopCondition } from '../load/plan.js';
 import { showProgress } from '../load/progress.js';
 import { buildReport, formatReport } from '../load/report.js';
 import { openLoad, type PreparedLoad } from '../load/runner.js';
@@ -30,6 +31,8 @@ const LOAD_FLAGS = {
   replies: { type: 'string' },
   'payload-bytes': { type: 'string' },
   workers: { type: 'string' },
+  driver: { type: 'string' },
+  'connect-timeout': { type: 'string' },
   json: { type: 'boolean', default: false },
   'fail-on-error-rate': { type: 'string' },
   'fail-on-p99-ms': { type: 'string' },
@@ -51,7 +54,12 @@ Load:
                          measured from each call's scheduled start (no coordinated omission)
   --warmup D             run the same load for D first, unmeasured (default none)
   --workers N            threads generating load, each with its own share of the connections
-                         (default ${DEFAULTS.workers}: this thread; at most --connections)
+                         (default ${DEFAULTS.workers}: this thread; at most --connections). Add workers when the
+                         report says the load generator was the bottleneck
+  --driver D             http2 (default): gRPC framed by the harness on node:http2, lean enough to
+                         saturate a server; grpc-js: calls through @grpc/grpc-js, as an application
+                         makes them. Targets only grpc-js can resolve (xds:///, unix:) use grpc-js
+  --connect-timeout D    time allowed to open each connection, apart from --deadline (default 10s)
 
 Streams:
   --messages N           client, bidi: messages sent per stream (default ${DEFAULTS.messages}); bidi waits for each reply
@@ -66,8 +74,11 @@ Report:
 
 ${CONNECTION_FLAGS_USAGE}
 
+Every report gives the generator's own CPU per call and each thread's event-loop utilization,
+and warns when the generator, not the server, was the limit.
 Progress goes to stderr when it is a terminal. Ctrl-C stops the run and prints the partial
-report (exit 130). Exit 1 when a --fail-on gate trips or the target cannot be reached.`;
+report (exit 130). Exit 1 when a --fail-on gate trips or the target cannot be reached (with
+--json, a JSON object {"error": {...}} on stdout).`;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof LOAD_FLAGS>>['values'];
 
@@ -119,10 +130,16 @@ export function parseLoadArgs(argv: readonly string[], env: Env): LoadInvocation
   const workers = wholeNumber('workers', values.workers, DEFAULTS.workers, 1);
   if (connections > concurrency) throw new UsageError(`--connections (${connections}) cannot exceed --concurrency (${concurrency}): a connection without a call is idle`);
   if (workers > connections) throw new UsageError(`--workers (${workers}) cannot exceed --connections (${connections}): a connection cannot be shared across threads`);
+  const driver = values.driver === undefined ? undefined : DRIVERS.find((d) => d === values.driver);
+  if (values.driver !== undefined && driver === undefined) throw new UsageError(`--driver: "${values.driver}" is not one of ${DRIVERS.join(', ')}`);
+  const target = positionals[0] as string;
   const { deadlineMs = DEFAULTS.deadlineMs, ...connection } = connectOptionsFromFlags(values, env);
   const plan: LoadPlan = {
-    target: positionals[0] as string,
+    target,
     connection,
+    driver: resolveDriver(driver, target),
+    connectTimeoutMs:
+      values['connect-timeout'] === undefined ? DEFAULTS.connectTimeoutMs : parsePositiveDuration('connect-timeout', values['connect-timeout']),
     shape,
     concurrency,
     connections,
@@ -163,7 +180,12 @@ export const loadCommand: Command = {
       load = await open(plan);
     } catch (error) {
       // Unreachable target (ConnectError), a worker that could not start.
-      io.stderr.write(`cloudrun-grpc load: ${(error as Error).message}\n`);
+      const { message } = error as Error;
+      io.stderr.write(`cloudrun-grpc load: ${message}\n`);
+      if (json) {
+        const code = error instanceof ConnectError ? error.code : undefined;
+        io.stdout.write(`${JSON.stringify({ error: { message, target: plan.target, ...(code !== undefined && { code }) } }, null, 2)}\n`);
+      }
       return EXIT_FAILED;
     }
     const run = load.start();

@@ -32,5 +32,5 @@ try {
   });
   post({ type: 'ready' });
 } catch (error) {
-  post({ type: 'error', message: (error as Error).message });
+  post({ type: 'error', message: (error as Error).message, code: (error as { code?: string }).code });
 }

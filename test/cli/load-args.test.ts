@@ -30,7 +30,7 @@ t.test('every flag lands in the plan', async (t) => {
   if (parsed === 'help') return t.fail('help');
   t.same(parsed.plan, {
     target: 'host', connection: { insecure: true, authority: 'a.example', auth: { kind: 'static', token: 'abc' }, metadata: [['x-team', 'blue']], gzip: true },
-    shape: 'bidi', concurrency: 8, connections: 4, stop: { durationMs: 90_000 }, rps: 250.5, warmupMs: 500,
+    driver: 'http2', connectTimeoutMs: 10_000, shape: 'bidi', concurrency: 8, connections: 4, stop: { durationMs: 90_000 }, rps: 250.5, warmupMs: 500,
     deadlineMs: 2000, messages: 3, intervalMs: 7, replies: 9, payloadBytes: 64, workers: 2,
   });
   t.same(parsed.thresholds, { errorRate: 0.01, p99Ms: 12.5 });

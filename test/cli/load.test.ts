@@ -1,6 +1,7 @@
 // The load command against the real server on 127.0.0.1:0, in this process.
 import t from 'tap';
 import type { LogLine } from '../helpers/server.js';
+import { closedPort } from '../helpers/cli.js';
 import { startServer } from '../helpers/server.js';
 import { startBareServer } from '../load/bare-server.js';
 import { runCommand, runJson } from './run-load.js';
@@ -19,7 +20,7 @@ const REPORT_FIELDS = [
   'date', 'target', 'shape', 'options', 'endReason', 'count', 'elapsedMs', 'rps', 'errors', 'errorRate',
   'messagesSent', 'messagesReceived', 'messagesSentPerSecond', 'messagesReceivedPerSecond', 'latencyMs',
   'latencyMeasuredFrom', 'histogram', 'statusCodeDistribution', 'errorDistribution', 'rate', 'warmupCalls',
-  'gates', 'hdrHistogram',
+  'gates', 'hdrHistogram', 'generator',
 ];
 
 for (const shape of Object.keys(METHODS) as (keyof typeof METHODS)[]) {
@@ -46,8 +47,10 @@ t.test('the JSON report has every documented field', async (t) => {
   t.same(Object.keys(report).sort(), [...REPORT_FIELDS].sort());
   t.same(Object.keys(report.latencyMs).sort(), ['max', 'mean', 'min', 'p50', 'p90', 'p95', 'p99', 'p999', 'stdDev']);
   t.same(Object.keys(report.options).sort(), [
-    'concurrency', 'connections', 'deadlineMs', 'durationMs', 'intervalMs', 'messages', 'payloadBytes', 'replies', 'rps', 'total', 'warmupMs', 'workers',
+    'concurrency', 'connectTimeoutMs', 'connections', 'deadlineMs', 'driver', 'durationMs', 'intervalMs', 'messages', 'payloadBytes', 'replies', 'rps',
+    'total', 'warmupMs', 'workers',
   ]);
+  t.same(Object.keys(report.generator).sort(), ['coresUsed', 'cpuMs', 'cpuUsPerCall', 'driver', 'saturated', 'threads']);
   t.equal(report.rate, null, 'no rate section without --rps');
   t.equal(report.latencyMeasuredFrom, 'call start');
   t.same(report.gates, [{ gate: 'error-rate', threshold: 0, actual: 0, passed: true }]);
@@ -208,15 +211,34 @@ t.test('a bidi stream whose deadline passes between messages ends with DEADLINE_
   await new Promise((resolve) => setTimeout(resolve, 200)); // the paused send wakes up to a finished call
 });
 
-t.test('an unreachable target fails fast with exit code 1 and a message', async (t) => {
-  const { address, server } = await startServer(t, { LOG_LEVEL: 'silent' });
-  server.grpcServer.forceShutdown(); // nothing listens on this port now
-  const single = await runCommand([address, '--insecure', '--total', '1', '--deadline', '300ms']);
+t.test('nothing listening: exit 1 at once, naming ECONNREFUSED, with a JSON error object on stdout under --json', async (t) => {
+  const port = await closedPort();
+  const target = `127.0.0.1:${port}`;
+  const startedAt = Date.now();
+  const single = await runCommand([target, '--insecure', '--total', '1', '--json']);
   t.equal(single.code, 1);
-  t.match(single.stderr, /cannot connect to 127\.0\.0\.1:\d+ within 300 ms/);
-  const workers = await runCommand([address, '--insecure', '--total', '1', '-c', '2', '--connections', '2', '--workers', '2', '--deadline', '300ms']);
+  t.match(single.stderr, /cloudrun-grpc load: cannot connect to 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+  t.match(JSON.parse(single.stdout), { error: { code: 'ECONNREFUSED', target, message: /ECONNREFUSED/ } });
+  const workers = await runCommand([target, '--insecure', '--total', '1', '-c', '2', '--connections', '2', '--workers', '2']);
   t.equal(workers.code, 1);
-  t.match(workers.stderr, /cannot connect/);
+  t.match(workers.stderr, /ECONNREFUSED/);
+  t.ok(Date.now() - startedAt < 10_000, 'well within the 10 s connect timeout, not the 30 s deadline');
+});
+
+t.test('with --driver grpc-js, nothing listening fails within --connect-timeout, whatever the deadline', async (t) => {
+  const port = await closedPort();
+  const run = await runCommand([`127.0.0.1:${port}`, '--insecure', '--total', '1', '--driver', 'grpc-js', '--connect-timeout', '300ms', '--deadline', '1h']);
+  t.equal(run.code, 1);
+  t.match(run.stderr, /cannot connect to 127\.0\.0\.1:\d+ within 300 ms \(--connect-timeout\)/);
+});
+
+t.test('a deadline of a few milliseconds does not stop the run from connecting', async (t) => {
+  const { address } = await startServer(t, { LOG_LEVEL: 'silent' });
+  for (const driver of ['http2', 'grpc-js']) {
+    const { code, report } = await runJson(address, ['--total', '20', '--deadline', '2ms', '--driver', driver]);
+    t.equal(code, 0, driver);
+    t.equal(report.count, 20, driver);
+  }
 });
 
 t.test('SIGINT stops an in-process run with workers and reports what was measured', async (t) => {
