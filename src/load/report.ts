@@ -28,7 +28,10 @@ export interface GeneratorReport {
   readonly coresUsed: number;
   /** One per thread that made calls (--workers). */
   readonly threads: readonly ThreadUsage[];
-  /** A thread's event loop was busy ≥ 90 % of the run, or it used ≥ 0.9 of a core: the figures then describe the generator. */
+  /**
+   * A thread's event loop was busy ≥ 90 % of the run, or it ran or waited for a CPU ≥ 90 % of the run
+   * (cpuCores + waitingCores ≥ 0.9): the figures then describe the generator.
+   */
   readonly saturated: boolean;
 }
 
@@ -164,13 +167,17 @@ export function buildReport(plan: LoadPlan, result: RunResult, thresholds: GateT
 /** The generator's line, and the warning a person acts on when it was the bottleneck. */
 function describeGenerator(g: GeneratorReport): string[] {
   const busy = g.threads.map((t) => t.eventLoopUtilization.toFixed(2)).join(', ');
-  const cores = g.threads.every((t) => t.cpuCores !== null) ? `; thread CPU ${g.threads.map((t) => (t.cpuCores as number).toFixed(2)).join(', ')} cores` : '';
+  const known = g.threads.every((t) => t.cpuCores !== null && t.waitingCores !== null);
+  const cores = known
+    ? `; thread CPU ${g.threads.map((t) => (t.cpuCores as number).toFixed(2)).join(', ')} cores` +
+      `, waiting for a CPU ${g.threads.map((t) => (t.waitingCores as number).toFixed(2)).join(', ')}`
+    : '';
   const lines = [
     `  Generator:  ${g.driver} driver, ${g.cpuUsPerCall} µs CPU per call, ${g.coresUsed} cores; event loop busy ${busy}${cores}`,
   ];
   if (g.saturated) {
     lines.push(
-      `  WARNING: the load generator was the bottleneck (a thread at ≥ ${SATURATED * 100} % of its event loop or a core):`,
+      `  WARNING: the load generator was the bottleneck (a thread busy, or waiting for a CPU, ≥ ${SATURATED * 100} % of the run):`,
       '           these figures describe the generator, not the server. Add --workers or machines.',
     );
   }

@@ -3,6 +3,7 @@ import t from 'tap';
 import type { LogLine } from '../helpers/server.js';
 import { closedPort } from '../helpers/cli.js';
 import { startServer } from '../helpers/server.js';
+import { DRIVERS } from '../../src/load/plan.js';
 import { startBareServer } from '../load/bare-server.js';
 import { runCommand, runJson } from './run-load.js';
 
@@ -23,10 +24,10 @@ const REPORT_FIELDS = [
   'gates', 'hdrHistogram', 'generator',
 ];
 
-for (const shape of Object.keys(METHODS) as (keyof typeof METHODS)[]) {
-  t.test(`--total 500 makes exactly 500 ${shape} calls, and the server saw 500`, async (t) => {
+for (const [driver, shape] of DRIVERS.flatMap((d) => (Object.keys(METHODS) as (keyof typeof METHODS)[]).map((s) => [d, s] as const))) {
+  t.test(`--total 500 makes exactly 500 ${shape} calls with the ${driver} driver, and the server saw 500`, async (t) => {
     const { address, logs } = await startServer(t, { LOG_LEVEL: 'info' });
-    const { code, report } = await runJson(address, ['--shape', shape, '--total', '500', '-c', '8', '--connections', '2', '--messages', '3', '--replies', '4']);
+    const { code, report } = await runJson(address, ['--driver', driver, '--shape', shape, '--total', '500', '-c', '8', '--connections', '2', '--messages', '3', '--replies', '4']);
     t.equal(code, 0);
     t.equal(report.count, 500);
     t.same(report.statusCodeDistribution, { OK: 500 });
@@ -38,6 +39,18 @@ for (const shape of Object.keys(METHODS) as (keyof typeof METHODS)[]) {
     t.equal(report.messagesSent, 500 * expected[0]!);
     t.equal(report.messagesReceived, 500 * expected[1]!);
     t.equal(lines.reduce((n, l) => n + (l.messages_in as number), 0), report.messagesSent, 'the server received what we sent');
+  });
+}
+
+for (const workers of ['1', '2']) {
+  t.test(`-n 10000 is exactly 10000 calls at the server, with --workers ${workers}`, async (t) => {
+    const { address, metadata } = await startBareServer(t);
+    const { code, report } = await runJson(address, ['-n', '10000', '-c', '16', '--connections', '4', '--workers', workers]);
+    t.equal(code, 0);
+    t.equal(report.count, 10000);
+    t.same(report.statusCodeDistribution, { OK: 10000 });
+    t.equal(metadata.length, 10000, 'the server answered 10000 calls');
+    t.equal(report.generator.threads.length, Number(workers), "one usage figure per thread");
   });
 }
 

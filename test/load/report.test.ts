@@ -18,7 +18,7 @@ t.test('a run that completed no call reports zeros, and fails every gate', async
   t.notMatch(text, /Errors:/);
 });
 
-const ran = (threads: { eventLoopUtilization: number; cpuCores: number | null }[]) => ({
+const ran = (threads: { eventLoopUtilization: number; cpuCores: number | null; waitingCores: number | null }[]) => ({
   ...empty,
   interrupted: false,
   tally: (() => {
@@ -32,18 +32,24 @@ const ran = (threads: { eventLoopUtilization: number; cpuCores: number | null }[
 });
 
 t.test("the generator's own cost is in every report: CPU per call (warm-up included), cores, each thread's load", async (t) => {
-  const report = buildReport(plan, ran([{ eventLoopUtilization: 0.31, cpuCores: 0.02 }]), {});
+  const report = buildReport(plan, ran([{ eventLoopUtilization: 0.31, cpuCores: 0.02, waitingCores: 0.01 }]), {});
   t.same(report.generator, {
-    driver: 'http2', cpuMs: 40, cpuUsPerCall: 2000, coresUsed: 0.02, threads: [{ eventLoopUtilization: 0.31, cpuCores: 0.02 }], saturated: false,
+    driver: 'http2', cpuMs: 40, cpuUsPerCall: 2000, coresUsed: 0.02, threads: [{ eventLoopUtilization: 0.31, cpuCores: 0.02, waitingCores: 0.01 }], saturated: false,
   });
   const text = formatReport(report);
-  t.match(text, /Generator: +http2 driver, 2000 µs CPU per call, 0\.02 cores; event loop busy 0\.31; thread CPU 0\.02 cores/);
+  t.match(text, /Generator: +http2 driver, 2000 µs CPU per call, 0\.02 cores; event loop busy 0\.31; thread CPU 0\.02 cores, waiting for a CPU 0\.01/);
   t.notMatch(text, /bottleneck/);
 });
 
-t.test('a thread busy 90 % of the run (event loop or CPU) makes the report say the generator was the bottleneck', async (t) => {
-  for (const thread of [{ eventLoopUtilization: 0.95, cpuCores: 0.5 }, { eventLoopUtilization: 0.5, cpuCores: 0.92 }, { eventLoopUtilization: 0.9, cpuCores: null }]) {
-    const report = buildReport({ ...plan, workers: 2 }, ran([{ eventLoopUtilization: 0.2, cpuCores: 0.2 }, thread]), {});
+t.test('a thread busy, or waiting for a CPU, 90 % of the run makes the report say the generator was the bottleneck', async (t) => {
+  const threads = [
+    { eventLoopUtilization: 0.95, cpuCores: 0.5, waitingCores: 0 },
+    { eventLoopUtilization: 0.5, cpuCores: 0.92, waitingCores: 0 },
+    { eventLoopUtilization: 0.3, cpuCores: 0.3, waitingCores: 0.65 }, // starved by other work on its CPU
+    { eventLoopUtilization: 0.9, cpuCores: null, waitingCores: null },
+  ];
+  for (const thread of threads) {
+    const report = buildReport({ ...plan, workers: 2 }, ran([{ eventLoopUtilization: 0.2, cpuCores: 0.2, waitingCores: 0 }, thread]), {});
     t.equal(report.generator.saturated, true);
     t.match(formatReport(report), /the load generator was the bottleneck.*\n.*Add --workers or machines/);
   }
