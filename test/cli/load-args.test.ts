@@ -37,6 +37,15 @@ t.test('every flag lands in the plan', async (t) => {
   t.equal(parsed.json, true);
 });
 
+t.test('the http2 driver by default; grpc-js when asked, and for targets only its resolvers understand', async (t) => {
+  const driver = (args: string[]) => (parseLoadArgs([...args, '--total', '1'], {}) as { plan: { driver: string } }).plan.driver;
+  t.equal(driver(['host:443']), 'http2');
+  t.equal(driver(['dns:///host:443']), 'http2');
+  t.equal(driver(['host:443', '--driver', 'grpc-js']), 'grpc-js');
+  t.equal(driver(['xds:///greeter']), 'grpc-js');
+  t.equal(driver(['unix:/tmp/greeter.sock', '--driver', 'http2']), 'grpc-js');
+});
+
 t.test('durations take ms, s, m and h', async (t) => {
   t.equal(parseDuration('duration', '250ms'), 250);
   t.equal(parseDuration('duration', '2s'), 2000);
@@ -64,6 +73,8 @@ const mistakes: [string, string[], RegExp][] = [
   ['an error rate above 1', [...base, '--fail-on-error-rate', '2'], /--fail-on-error-rate: "2" is not a rate from 0 to 1/],
   ['an error rate above 100 %', [...base, '--fail-on-error-rate', '150%'], /--fail-on-error-rate/],
   ['an unknown flag', [...base, '--qps', '5'], /qps/],
+  ['an unknown driver', [...base, '--driver', 'curl'], /--driver: "curl" is not one of http2, grpc-js/],
+  ['a zero connect timeout', [...base, '--connect-timeout', '0s'], /--connect-timeout: must be above 0/],
 ];
 
 for (const [what, args, message] of mistakes) {
