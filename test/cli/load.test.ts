@@ -190,6 +190,14 @@ t.test('the text report shows throughput, percentiles, the histogram and the rat
   t.equal(run.stderr, '', 'no progress when stderr is not a terminal');
 });
 
+t.test('a generator with time to spare reports its cost and does not warn', async (t) => {
+  const { address } = await startServer(t, { LOG_LEVEL: 'silent' });
+  const run = await runCommand([address, '--insecure', '--duration', '1s', '--rps', '20']);
+  t.equal(run.code, 0);
+  t.match(run.stdout, /Generator: +http2 driver, [\d.]+ µs CPU per call, [\d.]+ cores; event loop busy [\d.]+/);
+  t.notMatch(run.stdout, /bottleneck/);
+});
+
 t.test('progress goes to stderr when it is a terminal', async (t) => {
   const { address } = await startServer(t, { LOG_LEVEL: 'silent' });
   const single = await runCommand([address, '--insecure', '--duration', '1100ms', '--warmup', '1100ms'], { tty: true });
