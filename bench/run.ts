@@ -13,9 +13,16 @@
 // servers each run, warmed up unmeasured) or of the paired windows, shown with its
 // ratio to the baseline: the median of the runs' (windows') own ratios. Paired rows
 // also show the middle half of the windows' ratios, so the noise is in the table.
+// Then saturation (alone with --saturation): unary c=16 over 4 connections,
+// closed loop, against the baseline and the project: the harness's lean http2
+// driver, its grpc-js driver and 2 workers beside h2load (where installed) with
+// the same request bytes: calls/s and CPU per call of generator and server.
 // Then overload: 100 ms server-streaming calls at concurrency 128 against
 // MAX_CONCURRENT_CALLS=64 (2× the limit) and against no limit: throughput,
 // latency and error rate.
+// Where taskset exists, servers run on CPU 0 and this process (the generator)
+// on the others. A figure marked * came from a run whose generator said it was
+// saturated: it describes the generator, not the server.
 // Prints tables and writes bench/results/bench-<time>.json.
 import { GREETER_SERVICE, packageDefinition } from '../src/proto.js';
 import { DEFAULTS, requestFor, type DriverName, type LoadPlan } from '../src/load/plan.js';
