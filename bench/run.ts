@@ -359,6 +359,8 @@ interface GeneratorRun {
 
 const SATURATION = { shape: 'unary', concurrency: 16, connections: 4 } as const;
 const SATURATION_SECONDS = quick ? 2 : 5;
+/** Worker threads start with cold code (their own V8 isolates): a longer warm-up lets their JIT catch up before measuring. */
+const SATURATION_WARMUP_MS = quick ? 500 : 2000;
 
 /** The harness against one server, closed loop, its report's calls/s and its own cost beside the server's. */
 async function harnessRun(server: BenchServer, driver: DriverName, workers: number): Promise<GeneratorRun> {
@@ -366,6 +368,7 @@ async function harnessRun(server: BenchServer, driver: DriverName, workers: numb
     ...plan(server.address, { plan: SATURATION }),
     driver,
     workers,
+    warmupMs: SATURATION_WARMUP_MS,
     stop: { durationMs: SATURATION_SECONDS * 1000 },
   };
   const prepared = workers > 1 ? await openWorkers(load) : await openLoad(load);
