@@ -13,16 +13,31 @@
 // servers each run, warmed up unmeasured) or of the paired windows, shown with its
 // ratio to the baseline: the median of the runs' (windows') own ratios. Paired rows
 // also show the middle half of the windows' ratios, so the noise is in the table.
+// Then saturation (alone with --saturation): unary c=16 over 4 connections,
+// closed loop, against the baseline and the project: the harness's lean http2
+// driver, its grpc-js driver and 2 workers beside h2load (where installed) with
+// the same request bytes: calls/s and CPU per call of generator and server.
 // Then overload: 100 ms server-streaming calls at concurrency 128 against
 // MAX_CONCURRENT_CALLS=64 (2× the limit) and against no limit: throughput,
 // latency and error rate.
+// Where taskset exists, servers run on CPU 0 and this process (the generator)
+// on the others. A figure marked * came from a run whose generator said it was
+// saturated: it describes the generator, not the server.
 // Prints tables and writes bench/results/bench-<time>.json.
-import { DEFAULTS, type LoadPlan } from '../src/load/plan.js';
-import { buildReport } from '../src/load/report.js';
+import { GREETER_SERVICE, packageDefinition } from '../src/proto.js';
+import { DEFAULTS, requestFor, type DriverName, type LoadPlan } from '../src/load/plan.js';
+import { buildReport, type LoadReport } from '../src/load/report.js';
 import { openLoad } from '../src/load/runner.js';
-import { childPids, cpuSecondsOf, machineTicks, median, ratio, rssMiB, startServer, writeResults, type BenchServer, type ServerKind } from './servers.js';
+import { frameMessage } from '../src/load/wire/framing.js';
+import { openWorkers } from '../src/load/workers.js';
+import {
+  childPids, cpuSecondsOf, h2loadInstalled, machineTicks, median, pinGeneratorApart, ratio, rssMiB, runH2load, startServer, writeResults,
+  type BenchServer, type ServerKind,
+} from './servers.js';
 
 const quick = process.argv.includes('--quick');
+/** Only the saturation section: the generator's headroom against h2load, the drivers and --workers. */
+const saturationOnly = process.argv.includes('--saturation');
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : quick ? 1 : 3;
 const durationMs = quick ? 1000 : 3000;
@@ -105,10 +120,12 @@ interface Measurement {
   readonly errorRate: number;
   /** Server CPU per call (unary) or per message (streaming), in µs. */
   readonly cpuUs: number;
+  /** The load generator was the bottleneck (its report said so): the figure describes the generator. */
+  readonly saturated: boolean;
 }
 
 function plan(target: string, scenario: Pick<Scenario, 'plan'>): LoadPlan {
-  return { ...DEFAULTS, target, stop: { durationMs }, rps: undefined, warmupMs, deadlineMs: 30_000, ...scenario.plan };
+  return { ...DEFAULTS, target, connection: { insecure: true }, stop: { durationMs }, rps: undefined, warmupMs, deadlineMs: 30_000, ...scenario.plan };
 }
 
 /** The server's processes: a cluster primary has its workers as children. */
@@ -120,7 +137,7 @@ const serverPids = (server: BenchServer): number[] => [server.pid, ...childPids(
  */
 async function measureTogether(scenario: Scenario, servers: readonly BenchServer[]): Promise<Measurement[]> {
   const plans = servers.map((server) => plan(server.address, scenario));
-  const loads = await Promise.all(plans.map((p) => openLoad(p, { insecure: true })));
+  const loads = await Promise.all(plans.map((p) => openLoad(p)));
   const pids = servers.map(serverPids);
   const before = pids.map(cpuSecondsOf);
   const reports = await Promise.all(loads.map(async (load, i) => buildReport(plans[i]!, await load.start().finished, {})));
@@ -133,7 +150,7 @@ async function measureTogether(scenario: Scenario, servers: readonly BenchServer
     // The CPU covers the warm-up calls as well as the measured ones.
     const calls = Math.max(1, report.count + report.warmupCalls);
     const cpuUs = Math.round(((after[i]! - before[i]!) * 1e6 * 10) / calls / scenario.messagesPerCall) / 10;
-    return { throughput, p50Ms: report.latencyMs.p50, p99Ms: report.latencyMs.p99, errorRate: report.errorRate, cpuUs };
+    return { throughput, p50Ms: report.latencyMs.p50, p99Ms: report.latencyMs.p99, errorRate: report.errorRate, cpuUs, saturated: report.generator.saturated };
   });
 }
 
@@ -151,6 +168,8 @@ interface Row {
   readonly ratios?: number[];
   /** One per column, paired rows only: the middle half of the per-window ratios, as "low–high". */
   readonly spreads?: string[];
+  /** One per column: the generator was saturated in some run behind this figure (printed with a *). */
+  readonly saturated?: boolean[];
 }
 
 /**
@@ -187,12 +206,25 @@ function printTable(title: string, rows: readonly Row[], columns: readonly strin
       if (!Number.isFinite(x)) return '-';
       return r.spreads ? `${x.toFixed(2)} [${r.spreads[i]}]` : String(x);
     };
-    console.log(`${r.figure.padEnd(width)}${r.values.map((v, i) => cell(String(v), i) + (i > 0 ? ratioCell(shown(v, i)) : '')).join('')}`);
+    const value = (v: number, i: number): string => `${v}${r.saturated?.[i] === true ? '*' : ''}`;
+    console.log(`${r.figure.padEnd(width)}${r.values.map((v, i) => cell(value(v, i), i) + (i > 0 ? ratioCell(shown(v, i)) : '')).join('')}`);
   }
 }
 
+const SATURATED_NOTE = '* the load generator was saturated in at least one run: the figure describes the generator, not the server';
+
 async function main(): Promise<void> {
+  const pinned = pinGeneratorApart();
   console.log(`cloudrun-grpc bench${quick ? ' (quick)' : ''}: ${RUNS} run(s), ${durationMs} ms per scenario after ${warmupMs} ms warm-up`);
+  console.log(
+    pinned
+      ? `servers on CPU ${pinned.server}, the load generator (this process, lean http2 driver) on CPU ${pinned.generator} (taskset)`
+      : 'not pinned (no taskset, or one CPU): servers and the load generator share the CPUs',
+  );
+  if (saturationOnly) {
+    await saturationRuns();
+    return;
+  }
   const ticksBefore = machineTicks();
   const samples: Samples = {};
   const coldStartMs: Record<string, number[]> = {};
@@ -247,10 +279,11 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const scenario of SCENARIOS) {
     const of = (pick: (m: Measurement) => number) => (variant: string) => samples[scenario.name]![variant]!.map(pick);
-    rows.push(row(`${scenario.name}: ${scenario.figure}`, of((m) => m.throughput), Math.round));
+    const saturated = names.map((n) => samples[scenario.name]![n]!.some((m) => m.saturated));
+    rows.push({ ...row(`${scenario.name}: ${scenario.figure}`, of((m) => m.throughput), Math.round), saturated });
     if (scenario.plan.shape === 'unary') {
-      rows.push(row(`${scenario.name}: p50 ms`, of((m) => m.p50Ms)));
-      rows.push(row(`${scenario.name}: p99 ms`, of((m) => m.p99Ms)));
+      rows.push({ ...row(`${scenario.name}: p50 ms`, of((m) => m.p50Ms)), saturated });
+      rows.push({ ...row(`${scenario.name}: p99 ms`, of((m) => m.p99Ms)), saturated });
     }
     const per = scenario.messagesPerCall === 1 ? 'call' : 'message';
     rows.push(row(`${scenario.name}: server CPU µs/${per}`, of((m) => m.cpuUs)));
@@ -258,6 +291,7 @@ async function main(): Promise<void> {
   rows.push(row('server RSS after the run, MiB', (n) => rss[n]!, (v) => Math.round(v * 10) / 10));
   rows.push(row('cold start ms (spawn → first call)', (n) => coldStartMs[n]!));
   printTable(`figure (median of ${RUNS}; ratio: median of the runs' ratios)`, rows, names);
+  if (rows.some((r) => r.saturated?.some(Boolean))) console.log(SATURATED_NOTE);
   const pairedRows = PAIRED.map((scenario): Row => {
     const perWindow = (n: string): number[] => paired[scenario.name]![n]!;
     return {
@@ -270,9 +304,10 @@ async function main(): Promise<void> {
 
   console.log(`\nCPU time stolen by the hypervisor during these runs: ${stolenPercent} % (0 on bare metal; the more, the noisier)`);
 
+  const saturation = await saturationRuns();
   const overload = await overloadRuns();
   printTable(`overload: 100 ms calls, c=128 (median of ${RUNS})`, overload.rows, overload.columns);
-  console.log(`\nwritten: ${writeResults('bench', { date: new Date().toISOString(), quick, runs: RUNS, durationMs, warmupMs, stolenPercent, variants: VARIANTS, rows, samples, pairedRows, paired, coldStartMs, rss, overload })}`);
+  console.log(`\nwritten: ${writeResults('bench', { date: new Date().toISOString(), quick, runs: RUNS, durationMs, warmupMs, stolenPercent, pinned, variants: VARIANTS, rows, samples, pairedRows, paired, coldStartMs, rss, saturation, overload })}`);
 }
 
 /**
@@ -311,6 +346,100 @@ async function overloadRuns(): Promise<{ columns: string[]; rows: Row[] }> {
       row('server CPU µs/reply', (m) => m.cpuUs),
     ],
   };
+}
+
+interface GeneratorRun {
+  readonly callsPerSecond: number;
+  /** The generator's CPU per call (warm-up included), in µs. */
+  readonly cpuUsPerCall: number;
+  readonly saturated: boolean;
+  /** The server's CPU per call, in µs. */
+  readonly serverCpuUs: number;
+}
+
+const SATURATION = { shape: 'unary', concurrency: 16, connections: 4 } as const;
+const SATURATION_SECONDS = quick ? 2 : 5;
+/** Worker threads start with cold code (their own V8 isolates): a longer warm-up lets their JIT catch up before measuring. */
+const SATURATION_WARMUP_MS = quick ? 500 : 2000;
+
+/** The harness against one server, closed loop, its report's calls/s and its own cost beside the server's. */
+async function harnessRun(server: BenchServer, driver: DriverName, workers: number): Promise<GeneratorRun> {
+  const load: LoadPlan = {
+    ...plan(server.address, { plan: SATURATION }),
+    driver,
+    workers,
+    warmupMs: SATURATION_WARMUP_MS,
+    stop: { durationMs: SATURATION_SECONDS * 1000 },
+  };
+  const prepared = workers > 1 ? await openWorkers(load) : await openLoad(load);
+  const pids = serverPids(server);
+  const before = cpuSecondsOf(pids);
+  const report: LoadReport = buildReport(load, await prepared.start().finished, {});
+  const serverCpu = cpuSecondsOf(pids) - before;
+  prepared.close();
+  const calls = Math.max(1, report.count + report.warmupCalls);
+  return {
+    callsPerSecond: Math.round(report.rps),
+    cpuUsPerCall: report.generator.cpuUsPerCall,
+    saturated: report.generator.saturated,
+    serverCpuUs: Math.round((serverCpu * 1e6 * 10) / calls) / 10,
+  };
+}
+
+/**
+ * The generator's headroom, unary c=16 over 4 connections (closed loop) against each server: the lean driver,
+ * the grpc-js driver and 2 workers, beside h2load (where installed) sending the same request bytes. The
+ * harness/h2load ratio says how much of the server the harness can reach; CPU per call says what it costs.
+ */
+async function saturationRuns(): Promise<Record<string, Record<string, GeneratorRun[]>>> {
+  const codec = (packageDefinition[GREETER_SERVICE] as unknown as Record<string, { path: string; requestSerialize: (r: object) => Buffer }>).SayHello!;
+  const body = frameMessage(codec.requestSerialize(requestFor({ ...DEFAULTS, shape: 'unary' })), false);
+  const h2load = h2loadInstalled();
+  const generators = ['harness http2', 'harness grpc-js', 'harness http2, 2 workers', ...(h2load ? ['h2load'] : [])];
+  const results: Record<string, Record<string, GeneratorRun[]>> = {};
+  for (let run = 1; run <= RUNS; run += 1) {
+    for (const kind of ['baseline', 'project'] as const) {
+      const server = await startServer(kind, {}, 'saturation-server');
+      try {
+        await measure(WARM_UP, server);
+        for (const generator of generators) {
+          process.stdout.write(`  run ${run}: saturation, ${generator} against ${kind}…\n`);
+          let result: GeneratorRun;
+          if (generator === 'h2load') {
+            const before = cpuSecondsOf(serverPids(server));
+            const h = runH2load(server.address, codec.path, body, SATURATION.connections, SATURATION.concurrency / SATURATION.connections, SATURATION_SECONDS);
+            const serverCpu = cpuSecondsOf(serverPids(server)) - before;
+            const calls = Math.max(1, h.callsPerSecond * (SATURATION_SECONDS + 1));
+            result = { callsPerSecond: Math.round(h.callsPerSecond), cpuUsPerCall: h.cpuUsPerCall, saturated: false, serverCpuUs: Math.round((serverCpu * 1e6 * 10) / calls) / 10 };
+          } else {
+            result = await harnessRun(server, generator.includes('grpc-js') ? 'grpc-js' : 'http2', generator.includes('2 workers') ? 2 : 1);
+          }
+          ((results[kind] ??= {})[generator] ??= []).push(result);
+        }
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  for (const kind of Object.keys(results)) {
+    const of = (generator: string, pick: (r: GeneratorRun) => number): number => median(results[kind]![generator]!.map(pick));
+    const saturated = generators.map((g) => results[kind]![g]!.some((r) => r.saturated));
+    const rows: Row[] = [
+      { figure: 'calls/s', values: generators.map((g) => of(g, (r) => r.callsPerSecond)), saturated },
+      { figure: 'generator CPU µs/call', values: generators.map((g) => of(g, (r) => r.cpuUsPerCall)) },
+      { figure: 'server CPU µs/call', values: generators.map((g) => of(g, (r) => r.serverCpuUs)) },
+    ];
+    printTable(`saturation on ${kind}: unary c=16 over 4 connections, ${SATURATION_SECONDS} s (median of ${RUNS})`, rows, generators);
+    if (h2load) {
+      const harness = of('harness http2', (r) => r.callsPerSecond) / of('h2load', (r) => r.callsPerSecond);
+      console.log(`harness (http2) drives ${harness.toFixed(2)}x the calls/s h2load drives against the same server (h2load's CPU includes its 1 s warm-up)`);
+    }
+    const lean = of('harness http2', (r) => r.cpuUsPerCall) / of('harness grpc-js', (r) => r.cpuUsPerCall);
+    const workers = of('harness http2, 2 workers', (r) => r.cpuUsPerCall) / of('harness http2', (r) => r.cpuUsPerCall);
+    console.log(`generator CPU per call: http2 driver ${lean.toFixed(2)}x the grpc-js driver's; 2 workers ${workers.toFixed(2)}x one worker's`);
+    if (saturated.some(Boolean)) console.log(SATURATED_NOTE);
+  }
+  return results;
 }
 
 await main();

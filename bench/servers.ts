@@ -2,9 +2,10 @@
 // server (src/main.ts, as shipped, logs to a file) or the bare grpc-js baseline
 // (bench/baseline-server.ts) as a child process on 127.0.0.1, time its cold
 // start, read its CPU time and memory from /proc, stop it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createTcpServer, connect as tcpConnect } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { connect, greeterClient } from '../src/client/connect.js';
 
@@ -24,6 +25,63 @@ export interface BenchServer {
   /** Process spawn to the first successful SayHello. */
   readonly coldStartMs: number;
   stop(): Promise<void>;
+}
+
+/** CPUs the servers are pinned to (taskset -c), once pinGeneratorApart() has run; undefined: not pinned. */
+let serverCpus: string | undefined;
+
+const hasCommand = (command: string): boolean => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+
+/**
+ * Where taskset exists and there are 2+ CPUs: servers started from now on run on CPU 0, and this process
+ * (the load generator, its worker threads included) on the others, so that neither takes the other's CPU.
+ * Returns the CPUs of each, or undefined when nothing was pinned.
+ */
+export function pinGeneratorApart(): { server: string; generator: string } | undefined {
+  const cpus = availableParallelism();
+  if (cpus < 2 || !hasCommand('taskset')) return undefined;
+  const generator = cpus === 2 ? '1' : `1-${cpus - 1}`;
+  if (spawnSync('taskset', ['-a', '-p', '-c', generator, String(process.pid)]).status !== 0) return undefined;
+  serverCpus = '0';
+  return { server: serverCpus, generator };
+}
+
+/** The command line of a Node process, under taskset when the servers are pinned. */
+function nodeCommand(args: string[]): [string, string[]] {
+  return serverCpus === undefined ? [process.execPath, args] : ['taskset', ['-c', serverCpus, process.execPath, ...args]];
+}
+
+export interface H2loadRun {
+  readonly callsPerSecond: number;
+  readonly succeeded: number;
+  /** h2load's own CPU over the run (user + system), per call, in µs. */
+  readonly cpuUsPerCall: number;
+}
+
+export const h2loadInstalled = (): boolean => hasCommand('h2load');
+
+/**
+ * h2load driving unary calls: `body` (a framed gRPC request) POSTed to `path` over `connections` connections
+ * with `streams` in flight on each, for `seconds` after a 1 s warm-up, on the generator's CPUs. h2load counts
+ * HTTP 200s, not gRPC statuses: the harness's own run beside it checks those.
+ */
+export function runH2load(address: string, path: string, body: Buffer, connections: number, streams: number, seconds: number): H2loadRun {
+  mkdirSync(RESULTS, { recursive: true });
+  const file = `${RESULTS}h2load-request.bin`;
+  writeFileSync(file, body);
+  const h2load = ['h2load', '-c', String(connections), '-m', String(streams), '-D', String(seconds), '--warm-up-time=1', '-d', file,
+    '-H', "'content-type: application/grpc'", '-H', "'te: trailers'", `http://${address}${path}`].join(' ');
+  // `times` prints the shell's children's CPU (h2load's) on its second line.
+  const result = spawnSync('sh', ['-c', `${h2load}; times`], { encoding: 'utf8' });
+  const rps = Number(/finished in [\d.]+s, ([\d.]+) req\/s/.exec(result.stdout)?.[1] ?? NaN);
+  const succeeded = Number(/requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded/.exec(result.stdout)?.[1] ?? NaN);
+  const times = result.stdout.trim().split('\n').at(-1)!.match(/(\d+)m([\d.]+)s/g) ?? [];
+  const seconds_ = times.map((t) => {
+    const [, m, sec] = /(\d+)m([\d.]+)s/.exec(t)!;
+    return Number(m) * 60 + Number(sec);
+  });
+  const cpu = (seconds_[0] ?? NaN) + (seconds_[1] ?? NaN);
+  return { callsPerSecond: rps, succeeded, cpuUsPerCall: Math.round((cpu * 1e6 * 10) / Math.max(1, succeeded)) / 10 };
 }
 
 export function freePort(): Promise<number> {
@@ -65,11 +123,13 @@ export async function startServer(kind: ServerKind, env: Record<string, string> 
   const spawnedAt = performance.now();
   let child: ChildProcess;
   if (kind === 'baseline') {
-    child = spawn(process.execPath, ['--import', 'tsx', 'bench/baseline-server.ts', String(port)], { cwd: ROOT, stdio: 'ignore' });
+    const [command, args] = nodeCommand(['--import', 'tsx', 'bench/baseline-server.ts', String(port)]);
+    child = spawn(command, args, { cwd: ROOT, stdio: 'ignore' });
   } else {
     mkdirSync(RESULTS, { recursive: true });
     const log = openSync(`${RESULTS}${logName}.log`, 'a');
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const [command, args] = nodeCommand(['--import', 'tsx', 'src/main.ts']);
+    child = spawn(command, args, {
       cwd: ROOT,
       stdio: ['ignore', log, log],
       env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },

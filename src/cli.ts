@@ -9,10 +9,10 @@ import { greetingsCommand } from './cli/greetings.js';
 import { healthCommand, NOT_SERVING_EXIT_CODE } from './cli/health.js';
 import { helloCommand } from './cli/hello.js';
 import { interopCommand } from './cli/interop.js';
+import { loadCommand } from './cli/load.js';
 import { repliesCommand } from './cli/replies.js';
 import { serveCommand } from './cli/serve.js';
 import { processEnvironment } from './config.js';
-import { loadCommand } from './load/command.js';
 
 export const COMMANDS: Command[] = [
   helloCommand,
@@ -75,6 +75,11 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // A reader that stops reading (`| head`) closes the pipe: say nothing more and exit, without an EPIPE stack.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
   const code = await main(process.argv.slice(2), {
     stdin: process.stdin,
     stdout: process.stdout,

@@ -6,7 +6,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { connect, type Connection } from '../client/connect.js';
 import type { HelloResponse__Output } from '../generated/helloworld/HelloResponse.js';
-import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, UsageError, connectOptionsFromFlags, type CommandIO, type ConnectionFlagValues } from './command.js';
+import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, UsageError, connectOptionsFromFlags, type ConnectionFlagValues } from '../client/flags.js';
+import type { CommandIO } from './command.js';
 
 export const CALL_FLAGS = {
   ...CONNECTION_FLAGS,

@@ -1,16 +1,16 @@
 // What every `cloudrun-grpc <command>` shares: the Command shape the
-// dispatcher in src/cli.ts runs, and the connection flags that the call
-// commands and the load harness both accept (one parser, one meaning).
-import type { ParseArgsConfig } from 'node:util';
-import type { CallAuth, ConnectOptions } from '../client/connect.js';
-import { loadClientEnvironment } from '../config.js';
+// dispatcher in src/cli.ts runs, and the usage error it prints (exit code 2).
+// The connection flags live with the client (src/client/flags.ts).
+import type { Env } from '../config.js';
+
+export { UsageError } from '../client/flags.js';
 
 export interface CommandIO {
   readonly stdin: NodeJS.ReadableStream;
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
   /** The environment, for the few flags with an environment fallback (read in config.ts, passed here). */
-  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly env: Env;
 }
 
 export interface Command {
@@ -21,98 +21,4 @@ export interface Command {
   readonly usage: string;
   /** Runs with the arguments after the command name; resolves to the process exit code. */
   run(argv: readonly string[], io: CommandIO): Promise<number>;
-}
-
-/** An error in how the command was called: printed with the usage hint, exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-/** node:util parseArgs options for the flags that choose and shape the connection. */
-export const CONNECTION_FLAGS = {
-  insecure: { type: 'boolean', default: false },
-  authority: { type: 'string' },
-  'ca-file': { type: 'string' },
-  'id-token': { type: 'boolean', default: false },
-  audience: { type: 'string' },
-  token: { type: 'string' },
-  metadata: { type: 'string', multiple: true },
-  gzip: { type: 'boolean', default: false },
-  deadline: { type: 'string' },
-} as const satisfies ParseArgsConfig['options'];
-
-export const CONNECTION_FLAGS_USAGE = `Connection:
-  --insecure             plaintext HTTP/2 (h2c): local servers, cluster-local Knative addresses
-  --authority HOST       :authority (and TLS server name) to send instead of the target's host
-  --ca-file FILE         PEM file of an extra root CA to trust (private CAs)
-  --id-token             send a Google ID token (Application Default Credentials), minted for
-                         https://<host> (the --authority host when given) and reused until near expiry
-  --audience AUD         mint the ID token for AUD instead (implies --id-token)
-  --token TOKEN          send this bearer token (default: $CLOUDRUN_GRPC_TOKEN), e.g.
-                         "$(gcloud auth print-identity-token)"
-  --metadata KEY=VALUE   send this metadata with every call (repeatable; -bin keys take base64)
-  --gzip                 compress requests with gzip
-  --deadline DURATION    deadline of each call: 30s by default; also 500ms, 2m, 1h`;
-
-export interface ConnectionFlagValues {
-  insecure?: boolean;
-  authority?: string;
-  'ca-file'?: string;
-  'id-token'?: boolean;
-  audience?: string;
-  token?: string;
-  metadata?: string[];
-  gzip?: boolean;
-  deadline?: string;
-}
-
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
-const MS_PER_UNIT: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** "500ms", "30s", "2m", "1h" → milliseconds; the unit is required, as in ghz. */
-export function parseDuration(flag: string, value: string): number {
-  const match = DURATION.exec(value.trim());
-  if (!match) throw new UsageError(`--${flag}: "${value}" is not a duration such as 500ms, 30s, 2m or 1h`);
-  return Math.round(Number(match[1]) * (MS_PER_UNIT[match[2] as string] as number));
-}
-
-export function parseDeadline(value: string): number {
-  const ms = parseDuration('deadline', value);
-  if (ms === 0) throw new UsageError('--deadline: must be above 0');
-  return ms;
-}
-
-function metadataPair(text: string): [string, string] {
-  const separator = text.indexOf('=');
-  if (separator <= 0) throw new UsageError(`--metadata "${text}" is not KEY=VALUE`);
-  const key = text.slice(0, separator).trim().toLowerCase();
-  if (key === 'authorization') throw new UsageError('--metadata authorization=… is not allowed: use --token or --id-token');
-  return [key, text.slice(separator + 1)];
-}
-
-function callAuth(values: ConnectionFlagValues, env: CommandIO['env']): CallAuth | undefined {
-  const idToken = values['id-token'] === true || values.audience !== undefined;
-  if (idToken && values.token !== undefined) {
-    throw new UsageError('--token and --id-token/--audience are two ways to authenticate: use one');
-  }
-  if (idToken) return { kind: 'id-token', ...(values.audience !== undefined && { audience: values.audience }) };
-  const token = values.token ?? loadClientEnvironment(env).token;
-  return token === undefined ? undefined : { kind: 'static', token };
-}
-
-/**
- * ConnectOptions from the parsed flags. `env` gives the environment fallbacks
- * (CLOUDRUN_GRPC_TOKEN); pass CommandIO.env. Throws UsageError on a bad value.
- */
-export function connectOptionsFromFlags(values: ConnectionFlagValues, env: CommandIO['env'] = {}): ConnectOptions {
-  const auth = callAuth(values, env);
-  return {
-    insecure: values.insecure ?? false,
-    ...(values.authority !== undefined && { authority: values.authority }),
-    ...(values['ca-file'] !== undefined && { caFile: values['ca-file'] }),
-    ...(auth !== undefined && { auth }),
-    ...(values.metadata !== undefined && { metadata: values.metadata.map(metadataPair) }),
-    ...(values.gzip === true && { gzip: true }),
-    ...(values.deadline !== undefined && { deadlineMs: parseDeadline(values.deadline) }),
-  };
 }

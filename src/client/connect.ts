@@ -37,6 +37,15 @@ export interface ConnectOptions {
   readonly deadlineMs?: number;
 }
 
+/**
+ * ConnectOptions as plain data, structured-clonable (the load harness hands it
+ * to worker threads): no channel options, no GoogleAuth instance, no deadline
+ * (the harness has its own).
+ */
+export type ConnectionSpec = Omit<ConnectOptions, 'channelOptions' | 'auth' | 'deadlineMs'> & {
+  readonly auth?: { readonly kind: 'id-token'; readonly audience?: string } | { readonly kind: 'static'; readonly token: string };
+};
+
 export interface Connection {
   readonly target: string;
   readonly credentials: grpc.ChannelCredentials;
@@ -72,7 +81,8 @@ export function defaultAudience(target: string, authority?: string): string {
   return `https://${bracketed ? bracketed[0] : host.replace(/:\d*$/, '')}`;
 }
 
-function readCaFile(caFile: string): Buffer {
+/** The system's root CAs and the one in `caFile`, as one PEM bundle. */
+export function trustedRoots(caFile: string): Buffer {
   try {
     return Buffer.from(`${rootCertificates.join('\n')}\n${readFileSync(caFile, 'utf8')}`);
   } catch (error) {
@@ -93,7 +103,7 @@ function callMetadata(pairs: readonly (readonly [string, string])[]): grpc.Metad
   return metadata;
 }
 
-function tokenSource(auth: CallAuth, target: string, authority: string | undefined) {
+export function tokenSource(auth: CallAuth, target: string, authority: string | undefined) {
   return auth.kind === 'static'
     ? staticToken(auth.token)
     : googleIdTokens(auth.audience ?? defaultAudience(target, authority), auth.googleAuth);
@@ -131,7 +141,7 @@ export function connect(target: string, options: ConnectOptions = {}): Connectio
   if (options.gzip === true) channelOptions['grpc.default_compression_algorithm'] = grpc.compressionAlgorithms.gzip;
   const credentials = insecure
     ? grpc.credentials.createInsecure()
-    : grpc.credentials.createSsl(options.caFile === undefined ? null : readCaFile(options.caFile));
+    : grpc.credentials.createSsl(options.caFile === undefined ? null : trustedRoots(options.caFile));
   const callCredentials =
     options.auth === undefined ? undefined : bearerCredentials(tokenSource(options.auth, target, options.authority));
   channelOptions.interceptors = [

@@ -1,15 +1,25 @@
 // What a load run is asked to do: plain data, so that the same plan can be
 // split across worker threads (structured clone) and printed in the report.
-import { DEFAULT_DEADLINE_MS } from '../client/connect.js';
+import { DEFAULT_DEADLINE_MS, type ConnectionSpec } from '../client/connect.js';
+import type { HelloRequest } from '../generated/helloworld/HelloRequest.js';
 
 export const SHAPES = ['unary', 'server', 'client', 'bidi'] as const;
 export type Shape = (typeof SHAPES)[number];
+
+export const DRIVERS = ['http2', 'grpc-js'] as const;
+/** http2: gRPC framed by the harness on node:http2 (lean); grpc-js: calls through @grpc/grpc-js, as an application makes them. */
+export type DriverName = (typeof DRIVERS)[number];
 
 /** Exactly one of these ends the measured phase. */
 export type StopCondition = { readonly total: number } | { readonly durationMs: number };
 
 export interface LoadPlan {
   readonly target: string;
+  /** How to reach it: TLS or plaintext, authority, CA, token, metadata, gzip. */
+  readonly connection: ConnectionSpec;
+  readonly driver: DriverName;
+  /** Time allowed to open each connection (apart from the calls' deadline). */
+  readonly connectTimeoutMs: number;
   readonly shape: Shape;
   /** Calls in flight at once (closed loop), or the most that may be in flight (open loop). */
   readonly concurrency: number;
@@ -41,9 +51,11 @@ export interface RateShare {
 }
 
 export const DEFAULTS = {
+  driver: 'http2',
   concurrency: 1,
   connections: 1,
   deadlineMs: DEFAULT_DEADLINE_MS,
+  connectTimeoutMs: 10_000,
   messages: 10,
   intervalMs: 0,
   replies: 10,
@@ -54,4 +66,14 @@ export const DEFAULTS = {
 
 export function isTotal(stop: StopCondition): stop is { readonly total: number } {
   return 'total' in stop;
+}
+
+/** The one request every call of the plan sends (each message of a stream too). */
+export function requestFor(plan: Pick<LoadPlan, 'shape' | 'replies' | 'intervalMs' | 'payloadBytes'>): HelloRequest {
+  return {
+    name: 'load',
+    response_size: plan.payloadBytes,
+    ...(plan.payloadBytes > 0 && { payload: Buffer.alloc(plan.payloadBytes) }),
+    ...(plan.shape === 'server' && { count: plan.replies, interval_ms: plan.intervalMs }),
+  };
 }

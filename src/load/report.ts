@@ -4,6 +4,7 @@ import { checkGates, type GateResult, type GateThresholds } from './gates.js';
 import { histogramBuckets, mergeHistograms, summarizeLatency, type HistogramBucket, type LatencySummaryMs } from './histogram.js';
 import { isTotal, type LoadPlan } from './plan.js';
 import type { RunResult } from './runner.js';
+import { isSaturated, SATURATED, type ThreadUsage } from './usage.js';
 
 export interface RateReport {
   /** --rps: calls per second asked for. */
@@ -14,6 +15,24 @@ export interface RateReport {
   readonly shortfall: number;
   /** The latest any call started after its due time. */
   readonly maxStartLagMs: number;
+}
+
+/** What generating the load cost the generator: read it before the server's figures. */
+export interface GeneratorReport {
+  readonly driver: LoadPlan['driver'];
+  /** The process's CPU over the run, warm-up included. */
+  readonly cpuMs: number;
+  /** cpuMs over every call made, warm-up included, in µs. */
+  readonly cpuUsPerCall: number;
+  /** cpuMs over the run's wall time: cores the generator kept busy. */
+  readonly coresUsed: number;
+  /** One per thread that made calls (--workers). */
+  readonly threads: readonly ThreadUsage[];
+  /**
+   * A thread's event loop was busy ≥ 90 % of the run, or it ran or waited for a CPU ≥ 90 % of the run
+   * (cpuCores + waitingCores ≥ 0.9): the figures then describe the generator.
+   */
+  readonly saturated: boolean;
 }
 
 export interface LoadReport {
@@ -33,6 +52,8 @@ export interface LoadReport {
     readonly replies: number;
     readonly payloadBytes: number;
     readonly workers: number;
+    readonly driver: LoadPlan['driver'];
+    readonly connectTimeoutMs: number;
   };
   readonly endReason: 'total' | 'duration' | 'interrupted';
   /** Measured calls completed (warm-up calls are not counted). */
@@ -62,6 +83,20 @@ export interface LoadReport {
   readonly gates: readonly GateResult[];
   /** The latency histogram (µs) in HdrHistogram's compressed base64 encoding, for exact merging by other tools. */
   readonly hdrHistogram: string;
+  readonly generator: GeneratorReport;
+}
+
+function generatorReport(plan: LoadPlan, result: RunResult): GeneratorReport {
+  const { cpuMs, wallMs, threads } = result.usage;
+  const calls = result.tally.calls + result.warmupCalls;
+  return {
+    driver: plan.driver,
+    cpuMs: round(cpuMs, 1),
+    cpuUsPerCall: calls > 0 ? round((cpuMs * 1000) / calls, 1) : 0,
+    coresUsed: wallMs > 0 ? round(cpuMs / wallMs, 2) : 0,
+    threads,
+    saturated: threads.some(isSaturated),
+  };
 }
 
 const round = (n: number, places = 3): number => Math.round(n * 10 ** places) / 10 ** places;
@@ -103,6 +138,8 @@ export function buildReport(plan: LoadPlan, result: RunResult, thresholds: GateT
       replies: plan.replies,
       payloadBytes: plan.payloadBytes,
       workers: plan.workers,
+      driver: plan.driver,
+      connectTimeoutMs: plan.connectTimeoutMs,
     },
     endReason: result.interrupted ? 'interrupted' : isTotal(plan.stop) ? 'total' : 'duration',
     count: tally.calls,
@@ -123,7 +160,28 @@ export function buildReport(plan: LoadPlan, result: RunResult, thresholds: GateT
     warmupCalls: result.warmupCalls,
     gates: checkGates(thresholds, { calls: tally.calls, errorRate, p99Ms: latencyMs.p99 }),
     hdrHistogram: tally.histogram,
+    generator: generatorReport(plan, result),
   };
+}
+
+/** The generator's line, and the warning a person acts on when it was the bottleneck. */
+function describeGenerator(g: GeneratorReport): string[] {
+  const busy = g.threads.map((t) => t.eventLoopUtilization.toFixed(2)).join(', ');
+  const known = g.threads.every((t) => t.cpuCores !== null && t.waitingCores !== null);
+  const cores = known
+    ? `; thread CPU ${g.threads.map((t) => (t.cpuCores as number).toFixed(2)).join(', ')} cores` +
+      `, waiting for a CPU ${g.threads.map((t) => (t.waitingCores as number).toFixed(2)).join(', ')}`
+    : '';
+  const lines = [
+    `  Generator:  ${g.driver} driver, ${g.cpuUsPerCall} µs CPU per call, ${g.coresUsed} cores; event loop busy ${busy}${cores}`,
+  ];
+  if (g.saturated) {
+    lines.push(
+      `  WARNING: the load generator was the bottleneck (a thread busy, or waiting for a CPU, ≥ ${SATURATED * 100} % of the run):`,
+      '           these figures describe the generator, not the server. Add --workers or machines.',
+    );
+  }
+  return lines;
 }
 
 const percent = (fraction: number): string => `${round(fraction * 100, 2)} %`;
@@ -145,6 +203,7 @@ export function formatReport(report: LoadReport): string {
     `  Ended:      ${ended} after ${round(report.elapsedMs / 1000, 2)} s` + (report.warmupCalls > 0 ? ` (plus ${report.warmupCalls} warm-up calls)` : ''),
     `  Calls:      ${report.count}, ${report.rps} calls/s; ${report.errors} errors (${percent(report.errorRate)})`,
     `  Messages:   ${report.messagesSent} sent (${report.messagesSentPerSecond}/s), ${report.messagesReceived} received (${report.messagesReceivedPerSecond}/s)`,
+    ...describeGenerator(report.generator),
   ];
   if (report.rate) {
     const r = report.rate;

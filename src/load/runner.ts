@@ -1,20 +1,14 @@
-// Runs a plan in this thread: one channel per connection, `concurrency` call
+// Runs a plan in this thread: its driver's connections, `concurrency` call
 // slots spread over them round-robin, each slot taking the schedule's next due
 // time, making one call, and recording it. A warm-up phase (if asked) runs the
 // same way first and is only counted.
-import { connect, greeterClient, type ConnectOptions } from '../client/connect.js';
-import type { GreeterClient } from '../generated/helloworld/Greeter.js';
+import { openConnections, type Caller, type LoadConnections } from './driver.js';
 import { isTotal, type LoadPlan, type RateShare } from './plan.js';
 import { closedLoop, openLoop, type PhaseLimit, type Schedule } from './schedule.js';
-import { callFor, type Slot } from './shapes.js';
 import { Tally, type CallOutcome, type TallySnapshot } from './tally.js';
+import { measureUsage, type RunUsage } from './usage.js';
 
-/**
- * grpc-js shares one subchannel (one TCP connection) between channels whose
- * target and options are equal; a channel-local subchannel pool makes each
- * channel open its own, which is what --connections promises.
- */
-export const SEPARATE_CONNECTION_OPTION = 'grpc.use_local_subchannel_pool';
+export { ConnectError } from './driver.js';
 
 export interface Progress {
   readonly phase: 'warmup' | 'measure';
@@ -32,6 +26,8 @@ export interface RunResult {
   /** Open loop: how late the latest call started against its due time. */
   readonly maxStartLagMs: number;
   readonly interrupted: boolean;
+  /** What the run cost the generator. */
+  readonly usage: RunUsage;
 }
 
 export interface LoadRun {
@@ -48,44 +44,17 @@ export interface PreparedLoad {
   close(): void;
 }
 
-/** The target could not be reached before the deadline; nothing was measured. */
-export class ConnectError extends Error {
-  override name = 'ConnectError';
-}
-
-function waitForReady(client: GreeterClient, ms: number): Promise<void> {
-  return new Promise((resolve, reject) =>
-    client.waitForReady(Date.now() + ms, (error) => (error ? reject(error) : resolve())),
-  );
-}
-
 /** Opens the plan's connections and waits until each is ready, so that connecting is not measured as call latency. */
-export async function openLoad(
-  plan: LoadPlan,
-  connectOptions: ConnectOptions,
-  share: RateShare = { index: 0, of: 1 },
-): Promise<PreparedLoad> {
-  const options: ConnectOptions = {
-    ...connectOptions,
-    // No channelz: nothing reads it here, and it costs Date objects per call the harness would rather spend on load.
-    channelOptions: { ...connectOptions.channelOptions, [SEPARATE_CONNECTION_OPTION]: 1, 'grpc.enable_channelz': 0 },
-  };
-  const clients = Array.from({ length: plan.connections }, () => greeterClient(connect(plan.target, options)));
-  const close = (): void => clients.forEach((client) => client.close());
-  try {
-    await Promise.all(clients.map((client) => waitForReady(client, plan.deadlineMs)));
-  } catch (error) {
-    close();
-    throw new ConnectError(`cannot connect to ${plan.target} within ${plan.deadlineMs} ms: ${(error as Error).message}`);
-  }
-  return { start: () => startRun(plan, clients, share), close };
+export async function openLoad(plan: LoadPlan, share: RateShare = { index: 0, of: 1 }): Promise<PreparedLoad> {
+  const connections = await openConnections(plan);
+  return { start: () => startRun(plan, connections, share), close: () => connections.close() };
 }
 
 type Recorder = (outcome: CallOutcome, dueAt: number, startedAt: number, endedAt: number) => void;
 
-function startRun(plan: LoadPlan, clients: readonly GreeterClient[], share: RateShare): LoadRun {
-  const makeCall = callFor(plan.shape, plan);
-  const slots: Slot[] = Array.from({ length: plan.concurrency }, () => ({ call: undefined }));
+function startRun(plan: LoadPlan, connections: LoadConnections, share: RateShare): LoadRun {
+  const callers: Caller[] = Array.from({ length: plan.concurrency }, (_, slot) => connections.caller(slot));
+  const usage = measureUsage();
   const measured = new Tally();
   let phase: Progress['phase'] = plan.warmupMs > 0 ? 'warmup' : 'measure';
   let schedule: Schedule | undefined;
@@ -95,12 +64,12 @@ function startRun(plan: LoadPlan, clients: readonly GreeterClient[], share: Rate
   const scheduleFor = (limit: PhaseLimit, startsAt: number): Schedule =>
     plan.rps === undefined ? closedLoop(limit) : openLoop(plan.rps, share, limit, startsAt);
 
-  async function runSlot(client: GreeterClient, slot: Slot, current: Schedule, record: Recorder): Promise<void> {
+  async function runSlot(caller: Caller, current: Schedule, record: Recorder): Promise<void> {
     for (;;) {
       const dueAt = await current.next();
       if (dueAt === undefined) return;
       const startedAt = performance.now();
-      const outcome = await makeCall(client, slot);
+      const outcome = await caller.call();
       if (stopped) return; // cut short by stop(): not a measurement
       record(outcome, dueAt, startedAt, performance.now());
     }
@@ -109,9 +78,7 @@ function startRun(plan: LoadPlan, clients: readonly GreeterClient[], share: Rate
   async function runPhase(limit: PhaseLimit, startsAt: number, record: Recorder): Promise<void> {
     schedule = scheduleFor(limit, startsAt);
     const current = schedule;
-    await Promise.all(
-      slots.map((slot, i) => runSlot(clients[i % clients.length] as GreeterClient, slot, current, record)),
-    );
+    await Promise.all(callers.map((caller) => runSlot(caller, current, record)));
   }
 
   async function run(): Promise<RunResult> {
@@ -141,6 +108,7 @@ function startRun(plan: LoadPlan, clients: readonly GreeterClient[], share: Rate
       startSpanMs: lastStart - startsAt,
       maxStartLagMs,
       interrupted: stopped,
+      usage: usage(),
     };
   }
 
@@ -149,7 +117,7 @@ function startRun(plan: LoadPlan, clients: readonly GreeterClient[], share: Rate
     stop() {
       stopped = true;
       schedule?.stop();
-      for (const slot of slots) slot.call?.cancel();
+      for (const caller of callers) caller.cancel();
     },
     finished: run(),
   };

@@ -15,6 +15,34 @@ export interface CallOutcome {
 export const MAX_ERROR_MESSAGES = 20;
 export const OTHER_ERRORS = '(other error messages)';
 
+/**
+ * Errors are grouped by code and message with the numbers taken out: a deadline's text carries its timings,
+ * so one cause would otherwise show as many "distinct" messages. A group whose texts all match shows that
+ * text; one whose numbers varied shows them as N.
+ */
+export function errorGroup(message: string): string {
+  return message.replace(/(?<![\w/])\d+(?:\.\d+)?/g, 'N');
+}
+
+interface ErrorGroup {
+  shown: string;
+  count: number;
+}
+
+/** Adds `count` errors with text `message` to `groups` (at most MAX_ERROR_MESSAGES groups, then OTHER_ERRORS). */
+function addError(groups: Map<string, ErrorGroup>, message: string, count: number): void {
+  let key = errorGroup(message);
+  if (!groups.has(key) && groups.size >= MAX_ERROR_MESSAGES) key = message = OTHER_ERRORS;
+  const group = groups.get(key);
+  if (group === undefined) return void groups.set(key, { shown: message, count });
+  group.count += count;
+  if (group.shown !== message) group.shown = key;
+}
+
+function errorCounts(groups: Map<string, ErrorGroup>): Record<string, number> {
+  return Object.fromEntries([...groups.values()].map((g) => [g.shown, g.count]));
+}
+
 export interface TallySnapshot {
   readonly calls: number;
   readonly errors: number;
@@ -22,7 +50,7 @@ export interface TallySnapshot {
   readonly received: number;
   /** Status code name → calls. */
   readonly codes: Readonly<Record<string, number>>;
-  /** "CODE: details" → calls. */
+  /** "CODE: details" → calls, grouped (see errorGroup). */
   readonly errorMessages: Readonly<Record<string, number>>;
   /** HdrHistogram compressed encoding of call latencies (µs). */
   readonly histogram: string;
@@ -35,7 +63,7 @@ export class Tally {
   received = 0;
   readonly histogram: Histogram = createHistogram();
   private readonly codes = new Map<grpc.status, number>();
-  private readonly errorMessages = new Map<string, number>();
+  private readonly errorMessages = new Map<string, ErrorGroup>();
 
   record(outcome: CallOutcome, latencyMs: number): void {
     this.calls += 1;
@@ -45,9 +73,7 @@ export class Tally {
     this.codes.set(outcome.code, (this.codes.get(outcome.code) ?? 0) + 1);
     if (outcome.code === grpc.status.OK) return;
     this.errors += 1;
-    let message = `${grpc.status[outcome.code] ?? outcome.code}: ${outcome.details}`;
-    if (!this.errorMessages.has(message) && this.errorMessages.size >= MAX_ERROR_MESSAGES) message = OTHER_ERRORS;
-    this.errorMessages.set(message, (this.errorMessages.get(message) ?? 0) + 1);
+    addError(this.errorMessages, `${grpc.status[outcome.code] ?? outcome.code}: ${outcome.details}`, 1);
   }
 
   snapshot(): TallySnapshot {
@@ -57,7 +83,7 @@ export class Tally {
       sent: this.sent,
       received: this.received,
       codes: Object.fromEntries([...this.codes].map(([code, n]) => [grpc.status[code] ?? String(code), n])),
-      errorMessages: Object.fromEntries(this.errorMessages),
+      errorMessages: errorCounts(this.errorMessages),
       histogram: encodeHistogram(this.histogram),
     };
   }
@@ -70,10 +96,10 @@ function addCounts(into: Record<string, number>, from: Readonly<Record<string, n
 /** One snapshot holding every call of the given ones (histograms merged exactly). */
 export function mergeSnapshots(snapshots: readonly TallySnapshot[]): TallySnapshot {
   const codes: Record<string, number> = {};
-  const errorMessages: Record<string, number> = {};
+  const errorMessages = new Map<string, ErrorGroup>();
   for (const s of snapshots) {
     addCounts(codes, s.codes);
-    addCounts(errorMessages, s.errorMessages);
+    for (const [message, n] of Object.entries(s.errorMessages)) addError(errorMessages, message, n);
   }
   const sum = (pick: (s: TallySnapshot) => number): number => snapshots.reduce((n, s) => n + pick(s), 0);
   return {
@@ -82,7 +108,7 @@ export function mergeSnapshots(snapshots: readonly TallySnapshot[]): TallySnapsh
     sent: sum((s) => s.sent),
     received: sum((s) => s.received),
     codes,
-    errorMessages,
+    errorMessages: errorCounts(errorMessages),
     histogram: encodeHistogram(mergeHistograms(snapshots.map((s) => s.histogram))),
   };
 }

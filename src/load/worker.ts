@@ -1,7 +1,7 @@
 // A worker thread's side of --workers: open this worker's share of the
-// connections, say ready, run on "start", report progress and the result.
+// connections (each thread makes its own credentials from the plain plan),
+// say ready, run on "start", report progress and the result.
 import { parentPort, workerData } from 'node:worker_threads';
-import { connectOptionsFromFlags, type ConnectionFlagValues } from '../cli/command.js';
 import type { LoadPlan, RateShare } from './plan.js';
 import { openLoad, type LoadRun } from './runner.js';
 import type { FromWorker, ToWorker } from './workers.js';
@@ -9,17 +9,15 @@ import type { FromWorker, ToWorker } from './workers.js';
 export interface WorkerInput {
   readonly plan: LoadPlan;
   readonly share: RateShare;
-  /** Connection flags rather than options: flags are plain data, and each thread builds its own credentials. */
-  readonly connection: ConnectionFlagValues;
 }
 
 const PROGRESS_EVERY_MS = 200;
 const port = parentPort!;
 const post = (message: FromWorker): void => port.postMessage(message);
-const { plan, share, connection } = workerData as WorkerInput;
+const { plan, share } = workerData as WorkerInput;
 
 try {
-  const load = await openLoad(plan, connectOptionsFromFlags(connection), share);
+  const load = await openLoad(plan, share);
   let run: LoadRun | undefined;
   port.on('message', (message: ToWorker) => {
     if (message.type === 'stop') return void run?.stop();
@@ -34,5 +32,5 @@ try {
   });
   post({ type: 'ready' });
 } catch (error) {
-  post({ type: 'error', message: (error as Error).message });
+  post({ type: 'error', message: (error as Error).message, code: (error as { code?: string }).code });
 }

@@ -3,16 +3,16 @@
 // Workers connect first, then all start together; their results merge exactly
 // (counts add up, histograms are merged from HdrHistogram's encoding).
 import { Worker } from 'node:worker_threads';
-import type { ConnectionFlagValues } from '../cli/command.js';
 import { isTotal, type LoadPlan } from './plan.js';
 import { ConnectError, type LoadRun, type PreparedLoad, type Progress, type RunResult } from './runner.js';
 import { mergeSnapshots } from './tally.js';
+import { measureUsage, type RunUsage } from './usage.js';
 import type { WorkerInput } from './worker.js';
 
 export type ToWorker = { readonly type: 'start' } | { readonly type: 'stop' };
 export type FromWorker =
   | { readonly type: 'ready' }
-  | { readonly type: 'error'; readonly message: string }
+  | { readonly type: 'error'; readonly message: string; readonly code: string | undefined }
   | { readonly type: 'progress'; readonly progress: Progress }
   | { readonly type: 'result'; readonly result: RunResult };
 
@@ -48,7 +48,8 @@ export function splitPlan(plan: LoadPlan): LoadPlan[] {
   }));
 }
 
-export function mergeResults(results: readonly RunResult[]): RunResult {
+/** The workers' results as one; `usage` is the process's, measured by the thread that ran them. */
+export function mergeResults(results: readonly RunResult[], usage: RunUsage): RunResult {
   const max = (pick: (r: RunResult) => number): number => Math.max(...results.map(pick));
   return {
     tally: mergeSnapshots(results.map((r) => r.tally)),
@@ -57,6 +58,7 @@ export function mergeResults(results: readonly RunResult[]): RunResult {
     startSpanMs: max((r) => r.startSpanMs),
     maxStartLagMs: max((r) => r.maxStartLagMs),
     interrupted: results.some((r) => r.interrupted),
+    usage: { cpuMs: usage.cpuMs, wallMs: usage.wallMs, threads: results.flatMap((r) => r.usage.threads) },
   };
 }
 
@@ -78,7 +80,7 @@ function spawnWorker(input: WorkerInput, index: number): LoadWorker {
   const failed = new Promise<never>((_, reject) => {
     worker.on('error', reject);
     worker.on('exit', (code) => reject(new Error(`load worker ${index} exited with code ${code} before reporting`)));
-    void received('error').then(({ message }) => reject(new ConnectError(message)));
+    void received('error').then(({ message, code }) => reject(new ConnectError(message, code)));
   });
   const ready = Promise.race([failed, received('ready').then(() => undefined)]);
   const result = Promise.race([failed, received('result').then((message) => message.result)]);
@@ -91,10 +93,8 @@ function spawnWorker(input: WorkerInput, index: number): LoadWorker {
   return state;
 }
 
-export async function openWorkers(plan: LoadPlan, connection: ConnectionFlagValues): Promise<PreparedLoad> {
-  const workers = splitPlan(plan).map((part, index) =>
-    spawnWorker({ plan: part, share: { index, of: plan.workers }, connection }, index),
-  );
+export async function openWorkers(plan: LoadPlan): Promise<PreparedLoad> {
+  const workers = splitPlan(plan).map((part, index) => spawnWorker({ plan: part, share: { index, of: plan.workers } }, index));
   const close = (): void => workers.forEach(({ worker }) => void worker.terminate());
   try {
     await Promise.all(workers.map((w) => w.ready));
@@ -105,6 +105,8 @@ export async function openWorkers(plan: LoadPlan, connection: ConnectionFlagValu
   const send = (message: ToWorker): void => workers.forEach(({ worker }) => worker.postMessage(message));
   return {
     start(): LoadRun {
+      // The process's CPU, every worker's included; each worker measures its own thread.
+      const usage = measureUsage();
       send({ type: 'start' });
       return {
         progress: () => ({
@@ -113,7 +115,7 @@ export async function openWorkers(plan: LoadPlan, connection: ConnectionFlagValu
           errors: workers.reduce((n, w) => n + w.progress.errors, 0),
         }),
         stop: () => send({ type: 'stop' }),
-        finished: Promise.all(workers.map((w) => w.result)).then(mergeResults),
+        finished: Promise.all(workers.map((w) => w.result)).then((results) => mergeResults(results, usage())),
       };
     },
     close,

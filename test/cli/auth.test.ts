@@ -47,3 +47,21 @@ t.test('without any Google credentials, --id-token exits 16 and says where it lo
   t.equal(code, 16);
   t.match(stderr, /^UNAUTHENTICATED: .*cannot get a Google ID token for audience "https:\/\/127\.0\.0\.1" from Application Default Credentials/);
 });
+
+t.test('load --id-token mints once per thread and every call carries the token', async (t) => {
+  const metadataServer = await startMetadataServer(t, issuer);
+  const { code, stdout, stderr } = await runCli(t, ['load', ...target, '--id-token', '--total', '20', '-c', '2', '--connections', '2', '--json', '--deadline', '5s'], {
+    env: { ...isolated, GCE_METADATA_HOST: metadataServer.host },
+  });
+  t.equal(code, 0);
+  t.same(JSON.parse(stdout).statusCodeDistribution, { OK: 20 }, stderr);
+  t.same(metadataServer.audiences, ['https://127.0.0.1']);
+});
+
+t.test('load --id-token without any Google credentials exits 1 before the run, saying where it looked', async (t) => {
+  const { code, stderr } = await runCli(t, ['load', ...target, '--audience', 'https://127.0.0.1', '--total', '1'], {
+    env: { ...isolated, METADATA_SERVER_DETECTION: 'none' },
+  });
+  t.equal(code, 1);
+  t.match(stderr, /cannot get a Google ID token for audience "https:\/\/127\.0\.0\.1" from Application Default Credentials/);
+});

@@ -6,6 +6,7 @@ import { eventually, startServer } from '../helpers/server.js';
 const plan = (target: string, overrides: Partial<LoadPlan>): LoadPlan => ({
   ...DEFAULTS,
   target,
+  connection: { insecure: true },
   shape: 'unary',
   stop: { durationMs: 60_000 },
   rps: undefined,
@@ -15,7 +16,7 @@ const plan = (target: string, overrides: Partial<LoadPlan>): LoadPlan => ({
 t.test('stop() ends the run at once; calls cut short are cancelled and left out', async (t) => {
   const { address, logs } = await startServer(t, { LOG_LEVEL: 'info' });
   // Streams of 1000 replies 10 ms apart: none can finish before we stop.
-  const load = await openLoad(plan(address, { shape: 'server', concurrency: 3, replies: 1000, intervalMs: 10 }), { insecure: true });
+  const load = await openLoad(plan(address, { shape: 'server', concurrency: 3, replies: 1000, intervalMs: 10 }));
   t.teardown(() => load.close());
   const run = load.start();
   await eventually(() => logs.filter((l) => l.message.startsWith('Greeter listening')).length === 1);
@@ -31,7 +32,7 @@ t.test('stop() ends the run at once; calls cut short are cancelled and left out'
 
 t.test('progress() counts measured calls as they finish', async (t) => {
   const { address } = await startServer(t, { LOG_LEVEL: 'silent' });
-  const load = await openLoad(plan(address, { concurrency: 2 }), { insecure: true });
+  const load = await openLoad(plan(address, { concurrency: 2 }));
   t.teardown(() => load.close());
   const run = load.start();
   await eventually(() => run.progress().calls >= 20, 10_000, '20 calls');
@@ -43,7 +44,7 @@ t.test('progress() counts measured calls as they finish', async (t) => {
 
 t.test('stopping during the warm-up skips the measured phase', async (t) => {
   const { address } = await startServer(t, { LOG_LEVEL: 'silent' });
-  const load = await openLoad(plan(address, { warmupMs: 60_000 }), { insecure: true });
+  const load = await openLoad(plan(address, { warmupMs: 60_000 }));
   t.teardown(() => load.close());
   const run = load.start();
   await eventually(() => run.progress().phase === 'warmup');

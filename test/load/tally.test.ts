@@ -16,10 +16,27 @@ t.test('a tally counts calls, errors, messages and status codes', async (t) => {
 
 t.test('distinct error messages beyond the limit are counted under one line', async (t) => {
   const tally = new Tally();
-  for (let i = 0; i < MAX_ERROR_MESSAGES + 5; i++) tally.record({ ...ok, code: grpc.status.INTERNAL, details: `request ${i}` }, 1);
+  for (let i = 0; i < MAX_ERROR_MESSAGES + 5; i++) tally.record({ ...ok, code: grpc.status.INTERNAL, details: `request ${String.fromCharCode(97 + i)}` }, 1);
   const { errorMessages } = tally.snapshot();
   t.equal(Object.keys(errorMessages).length, MAX_ERROR_MESSAGES + 1);
   t.equal(errorMessages[OTHER_ERRORS], 5);
+});
+
+t.test('errors whose texts differ only in their numbers are one group, the numbers shown as N', async (t) => {
+  const tally = new Tally();
+  for (const ms of [51.2, 50.9, 63]) tally.record({ ...ok, code: grpc.status.DEADLINE_EXCEEDED, details: `Deadline exceeded after ${ms}ms` }, 1);
+  tally.record({ ...ok, code: grpc.status.INVALID_ARGUMENT, details: 'response_size is 2000000' }, 1);
+  tally.record({ ...ok, code: grpc.status.INVALID_ARGUMENT, details: 'response_size is 2000000' }, 1);
+  t.same(tally.snapshot().errorMessages, {
+    'DEADLINE_EXCEEDED: Deadline exceeded after Nms': 3,
+    'INVALID_ARGUMENT: response_size is 2000000': 2,
+  });
+  const other = new Tally();
+  other.record({ ...ok, code: grpc.status.DEADLINE_EXCEEDED, details: 'Deadline exceeded after 7ms' }, 1);
+  t.same(mergeSnapshots([tally.snapshot(), other.snapshot()]).errorMessages, {
+    'DEADLINE_EXCEEDED: Deadline exceeded after Nms': 4,
+    'INVALID_ARGUMENT: response_size is 2000000': 2,
+  });
 });
 
 t.test('a status code outside the known ones is named by its number', async (t) => {

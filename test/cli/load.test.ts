@@ -1,8 +1,11 @@
 // The load command against the real server on 127.0.0.1:0, in this process.
 import t from 'tap';
 import type { LogLine } from '../helpers/server.js';
+import { closedPort } from '../helpers/cli.js';
 import { startServer } from '../helpers/server.js';
-import { runCommand, runJson } from './run-command.js';
+import { DRIVERS } from '../../src/load/plan.js';
+import { startBareServer } from '../load/bare-server.js';
+import { runCommand, runJson } from './run-load.js';
 
 const METHODS = {
   unary: '/helloworld.Greeter/SayHello',
@@ -18,13 +21,13 @@ const REPORT_FIELDS = [
   'date', 'target', 'shape', 'options', 'endReason', 'count', 'elapsedMs', 'rps', 'errors', 'errorRate',
   'messagesSent', 'messagesReceived', 'messagesSentPerSecond', 'messagesReceivedPerSecond', 'latencyMs',
   'latencyMeasuredFrom', 'histogram', 'statusCodeDistribution', 'errorDistribution', 'rate', 'warmupCalls',
-  'gates', 'hdrHistogram',
+  'gates', 'hdrHistogram', 'generator',
 ];
 
-for (const shape of Object.keys(METHODS) as (keyof typeof METHODS)[]) {
-  t.test(`--total 500 makes exactly 500 ${shape} calls, and the server saw 500`, async (t) => {
+for (const [driver, shape] of DRIVERS.flatMap((d) => (Object.keys(METHODS) as (keyof typeof METHODS)[]).map((s) => [d, s] as const))) {
+  t.test(`--total 500 makes exactly 500 ${shape} calls with the ${driver} driver, and the server saw 500`, async (t) => {
     const { address, logs } = await startServer(t, { LOG_LEVEL: 'info' });
-    const { code, report } = await runJson(address, ['--shape', shape, '--total', '500', '-c', '8', '--connections', '2', '--messages', '3', '--replies', '4']);
+    const { code, report } = await runJson(address, ['--driver', driver, '--shape', shape, '--total', '500', '-c', '8', '--connections', '2', '--messages', '3', '--replies', '4']);
     t.equal(code, 0);
     t.equal(report.count, 500);
     t.same(report.statusCodeDistribution, { OK: 500 });
@@ -39,14 +42,28 @@ for (const shape of Object.keys(METHODS) as (keyof typeof METHODS)[]) {
   });
 }
 
+for (const workers of ['1', '2']) {
+  t.test(`-n 10000 is exactly 10000 calls at the server, with --workers ${workers}`, async (t) => {
+    const { address, metadata } = await startBareServer(t);
+    const { code, report } = await runJson(address, ['-n', '10000', '-c', '16', '--connections', '4', '--workers', workers]);
+    t.equal(code, 0);
+    t.equal(report.count, 10000);
+    t.same(report.statusCodeDistribution, { OK: 10000 });
+    t.equal(metadata.length, 10000, 'the server answered 10000 calls');
+    t.equal(report.generator.threads.length, Number(workers), "one usage figure per thread");
+  });
+}
+
 t.test('the JSON report has every documented field', async (t) => {
   const { address } = await startServer(t, { LOG_LEVEL: 'silent' });
   const { report } = await runJson(address, ['--total', '20', '--fail-on-error-rate', '0']);
   t.same(Object.keys(report).sort(), [...REPORT_FIELDS].sort());
   t.same(Object.keys(report.latencyMs).sort(), ['max', 'mean', 'min', 'p50', 'p90', 'p95', 'p99', 'p999', 'stdDev']);
   t.same(Object.keys(report.options).sort(), [
-    'concurrency', 'connections', 'deadlineMs', 'durationMs', 'intervalMs', 'messages', 'payloadBytes', 'replies', 'rps', 'total', 'warmupMs', 'workers',
+    'concurrency', 'connectTimeoutMs', 'connections', 'deadlineMs', 'driver', 'durationMs', 'intervalMs', 'messages', 'payloadBytes', 'replies', 'rps',
+    'total', 'warmupMs', 'workers',
   ]);
+  t.same(Object.keys(report.generator).sort(), ['coresUsed', 'cpuMs', 'cpuUsPerCall', 'driver', 'saturated', 'threads']);
   t.equal(report.rate, null, 'no rate section without --rps');
   t.equal(report.latencyMeasuredFrom, 'call start');
   t.same(report.gates, [{ gate: 'error-rate', threshold: 0, actual: 0, passed: true }]);
@@ -173,6 +190,14 @@ t.test('the text report shows throughput, percentiles, the histogram and the rat
   t.equal(run.stderr, '', 'no progress when stderr is not a terminal');
 });
 
+t.test('a generator with time to spare reports its cost and does not warn', async (t) => {
+  const { address } = await startServer(t, { LOG_LEVEL: 'silent' });
+  const run = await runCommand([address, '--insecure', '--duration', '1s', '--rps', '20']);
+  t.equal(run.code, 0);
+  t.match(run.stdout, /Generator: +http2 driver, [\d.]+ µs CPU per call, [\d.]+ cores; event loop busy [\d.]+/);
+  t.notMatch(run.stdout, /bottleneck/);
+});
+
 t.test('progress goes to stderr when it is a terminal', async (t) => {
   const { address } = await startServer(t, { LOG_LEVEL: 'silent' });
   const single = await runCommand([address, '--insecure', '--duration', '1100ms', '--warmup', '1100ms'], { tty: true });
@@ -183,10 +208,20 @@ t.test('progress goes to stderr when it is a terminal', async (t) => {
   t.match(workers.stderr, /\d+ calls, \d+\/s, 0 errors/);
 });
 
-t.test('an unreadable --ca-file fails with exit code 1 and names the file', async (t) => {
-  const run = await runCommand(['127.0.0.1:1', '--total', '1', '--ca-file', '/nonexistent/ca.pem']);
-  t.equal(run.code, 1);
-  t.match(run.stderr, /cloudrun-grpc load: .*\/nonexistent\/ca\.pem/);
+t.test('an unreadable --ca-file is a usage error (exit code 2, as in the call commands) naming the file', async (t) => {
+  await t.rejects(runCommand(['127.0.0.1:1', '--total', '1', '--ca-file', '/nonexistent/ca.pem']), {
+    name: 'UsageError',
+    message: /--ca-file: cannot read the CA file "\/nonexistent\/ca\.pem"/,
+  });
+});
+
+t.test('the token from CLOUDRUN_GRPC_TOKEN reaches the server on every call', async (t) => {
+  const { address, metadata } = await startBareServer(t);
+  const run = await runCommand([address, '--insecure', '--total', '5', '-c', '2', '--connections', '2', '--workers', '2'], {
+    env: { CLOUDRUN_GRPC_TOKEN: 'from-the-environment' },
+  });
+  t.equal(run.code, 0);
+  t.same(metadata.map((m) => m.get('authorization')), Array(5).fill(['Bearer from-the-environment']));
 });
 
 t.test('a bidi stream whose deadline passes between messages ends with DEADLINE_EXCEEDED', async (t) => {
@@ -197,15 +232,34 @@ t.test('a bidi stream whose deadline passes between messages ends with DEADLINE_
   await new Promise((resolve) => setTimeout(resolve, 200)); // the paused send wakes up to a finished call
 });
 
-t.test('an unreachable target fails fast with exit code 1 and a message', async (t) => {
-  const { address, server } = await startServer(t, { LOG_LEVEL: 'silent' });
-  server.close(); // nothing listens on this port now
-  const single = await runCommand([address, '--insecure', '--total', '1', '--deadline', '300ms']);
+t.test('nothing listening: exit 1 at once, naming ECONNREFUSED, with a JSON error object on stdout under --json', async (t) => {
+  const port = await closedPort();
+  const target = `127.0.0.1:${port}`;
+  const startedAt = Date.now();
+  const single = await runCommand([target, '--insecure', '--total', '1', '--json']);
   t.equal(single.code, 1);
-  t.match(single.stderr, /cannot connect to 127\.0\.0\.1:\d+ within 300 ms/);
-  const workers = await runCommand([address, '--insecure', '--total', '1', '-c', '2', '--connections', '2', '--workers', '2', '--deadline', '300ms']);
+  t.match(single.stderr, /cloudrun-grpc load: cannot connect to 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+  t.match(JSON.parse(single.stdout), { error: { code: 'ECONNREFUSED', target, message: /ECONNREFUSED/ } });
+  const workers = await runCommand([target, '--insecure', '--total', '1', '-c', '2', '--connections', '2', '--workers', '2']);
   t.equal(workers.code, 1);
-  t.match(workers.stderr, /cannot connect/);
+  t.match(workers.stderr, /ECONNREFUSED/);
+  t.ok(Date.now() - startedAt < 10_000, 'well within the 10 s connect timeout, not the 30 s deadline');
+});
+
+t.test('with --driver grpc-js, nothing listening fails within --connect-timeout, whatever the deadline', async (t) => {
+  const port = await closedPort();
+  const run = await runCommand([`127.0.0.1:${port}`, '--insecure', '--total', '1', '--driver', 'grpc-js', '--connect-timeout', '300ms', '--deadline', '1h']);
+  t.equal(run.code, 1);
+  t.match(run.stderr, /cannot connect to 127\.0\.0\.1:\d+ within 300 ms \(--connect-timeout\)/);
+});
+
+t.test('a deadline of a few milliseconds does not stop the run from connecting', async (t) => {
+  const { address } = await startServer(t, { LOG_LEVEL: 'silent' });
+  for (const driver of ['http2', 'grpc-js']) {
+    const { code, report } = await runJson(address, ['--total', '20', '--deadline', '2ms', '--driver', driver]);
+    t.equal(code, 0, driver);
+    t.equal(report.count, 20, driver);
+  }
 });
 
 t.test('SIGINT stops an in-process run with workers and reports what was measured', async (t) => {

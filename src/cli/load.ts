@@ -1,23 +1,17 @@
 // `cloudrun-grpc load <target> …`: flags → a validated LoadPlan (errors name
 // the flag), then open, run, report. Exit codes: 0 done, 1 a --fail-on-* gate
-// tripped or the target could not be reached, 2 bad usage, 130 interrupted.
-import { parseArgs } from 'node:util';
-import {
-  CONNECTION_FLAGS,
-  CONNECTION_FLAGS_USAGE,
-  UsageError,
-  connectOptionsFromFlags,
-  type Command,
-  type ConnectionFlagValues,
-  parseDeadline,
-  parseDuration,
-} from '../cli/command.js';
-import type { GateThresholds } from './gates.js';
-import { DEFAULTS, SHAPES, type LoadPlan, type StopCondition } from './plan.js';
-import { showProgress } from './progress.js';
-import { buildReport, formatReport } from './report.js';
-import { openLoad, type PreparedLoad } from './runner.js';
-import { openWorkers } from './workers.js';
+// tripped or the target could not be reached, 2 bad usage (an unreadable --ca-file too), 130 interrupted.
+import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, UsageError, connectOptionsFromFlags, parseDuration, parsePositiveDuration } from '../client/flags.js';
+import type { Env } from '../config.js';
+import type { GateThresholds } from '../load/gates.js';
+import { ConnectError, resolveDriver } from '../load/driver.js';
+import { DEFAULTS, DRIVERS, SHAPES, type LoadPlan, type StopCondition } from '../load/plan.js';
+import { showProgress } from '../load/progress.js';
+import { buildReport, formatReport } from '../load/report.js';
+import { openLoad, type PreparedLoad } from '../load/runner.js';
+import { openWorkers } from '../load/workers.js';
+import { parseCommandArgs } from './call.js';
+import type { Command } from './command.js';
 
 /** A --fail-on gate tripped, or the run could not start. */
 export const EXIT_FAILED = 1;
@@ -37,6 +31,8 @@ const LOAD_FLAGS = {
   replies: { type: 'string' },
   'payload-bytes': { type: 'string' },
   workers: { type: 'string' },
+  driver: { type: 'string' },
+  'connect-timeout': { type: 'string' },
   json: { type: 'boolean', default: false },
   'fail-on-error-rate': { type: 'string' },
   'fail-on-p99-ms': { type: 'string' },
@@ -58,7 +54,12 @@ Load:
                          measured from each call's scheduled start (no coordinated omission)
   --warmup D             run the same load for D first, unmeasured (default none)
   --workers N            threads generating load, each with its own share of the connections
-                         (default ${DEFAULTS.workers}: this thread; at most --connections)
+                         (default ${DEFAULTS.workers}: this thread; at most --connections). Add workers when the
+                         report says the load generator was the bottleneck
+  --driver D             http2 (default): gRPC framed by the harness on node:http2, lean enough to
+                         saturate a server; grpc-js: calls through @grpc/grpc-js, as an application
+                         makes them. Targets only grpc-js can resolve (xds:///, unix:) use grpc-js
+  --connect-timeout D    time allowed to open each connection, apart from --deadline (default 10s)
 
 Streams:
   --messages N           client, bidi: messages sent per stream (default ${DEFAULTS.messages}); bidi waits for each reply
@@ -73,18 +74,13 @@ Report:
 
 ${CONNECTION_FLAGS_USAGE}
 
+Every report gives the generator's own CPU per call and each thread's event-loop utilization,
+and warns when the generator, not the server, was the limit.
 Progress goes to stderr when it is a terminal. Ctrl-C stops the run and prints the partial
-report (exit 130). Exit 1 when a --fail-on gate trips or the target cannot be reached.`;
+report (exit 130). Exit 1 when a --fail-on gate trips or the target cannot be reached (with
+--json, a JSON object {"error": {...}} on stdout).`;
 
-type Values = ReturnType<typeof parseLoadFlags>['values'];
-
-function parseLoadFlags(argv: readonly string[]) {
-  try {
-    return parseArgs({ args: [...argv], options: LOAD_FLAGS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
+type Values = ReturnType<typeof parseCommandArgs<typeof LOAD_FLAGS>>['values'];
 
 function wholeNumber(flag: string, value: string | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;
@@ -98,8 +94,6 @@ function positiveNumber(flag: string, value: string): number {
   return n;
 }
 
-
-/** "500ms", "30s", "1.5m", "1h" → milliseconds. */
 /** "0.01" or "1%" → 0.01. */
 function fraction(flag: string, value: string): number {
   const percent = value.trim().endsWith('%');
@@ -122,12 +116,11 @@ export interface LoadInvocation {
   readonly plan: LoadPlan;
   readonly thresholds: GateThresholds;
   readonly json: boolean;
-  readonly connection: ConnectionFlagValues;
 }
 
-/** Flags → plan, checked once at the door; every error names its flag. */
-export function parseLoadArgs(argv: readonly string[]): LoadInvocation | 'help' {
-  const { values, positionals } = parseLoadFlags(argv);
+/** Flags (and CLOUDRUN_GRPC_TOKEN in `env`) → plan, checked once at the door; every error names its flag. */
+export function parseLoadArgs(argv: readonly string[], env: Env): LoadInvocation | 'help' {
+  const { values, positionals } = parseCommandArgs(argv, LOAD_FLAGS);
   if (values.help) return 'help';
   if (positionals.length !== 1) throw new UsageError(`give one target (host[:port]); got ${positionals.length}`);
   const shape = SHAPES.find((s) => s === values.shape);
@@ -137,15 +130,23 @@ export function parseLoadArgs(argv: readonly string[]): LoadInvocation | 'help' 
   const workers = wholeNumber('workers', values.workers, DEFAULTS.workers, 1);
   if (connections > concurrency) throw new UsageError(`--connections (${connections}) cannot exceed --concurrency (${concurrency}): a connection without a call is idle`);
   if (workers > connections) throw new UsageError(`--workers (${workers}) cannot exceed --connections (${connections}): a connection cannot be shared across threads`);
+  const driver = values.driver === undefined ? undefined : DRIVERS.find((d) => d === values.driver);
+  if (values.driver !== undefined && driver === undefined) throw new UsageError(`--driver: "${values.driver}" is not one of ${DRIVERS.join(', ')}`);
+  const target = positionals[0] as string;
+  const { deadlineMs = DEFAULTS.deadlineMs, ...connection } = connectOptionsFromFlags(values, env);
   const plan: LoadPlan = {
-    target: positionals[0] as string,
+    target,
+    connection,
+    driver: resolveDriver(driver, target),
+    connectTimeoutMs:
+      values['connect-timeout'] === undefined ? DEFAULTS.connectTimeoutMs : parsePositiveDuration('connect-timeout', values['connect-timeout']),
     shape,
     concurrency,
     connections,
     stop: stopCondition(values),
     rps: values.rps === undefined ? undefined : positiveNumber('rps', values.rps),
     warmupMs: values.warmup === undefined ? DEFAULTS.warmupMs : parseDuration('warmup', values.warmup),
-    deadlineMs: values.deadline === undefined ? DEFAULTS.deadlineMs : parseDeadline(values.deadline),
+    deadlineMs,
     messages: wholeNumber('messages', values.messages, DEFAULTS.messages, 1),
     intervalMs: wholeNumber('interval-ms', values['interval-ms'], DEFAULTS.intervalMs, 0),
     replies: wholeNumber('replies', values.replies, DEFAULTS.replies, 1),
@@ -156,11 +157,11 @@ export function parseLoadArgs(argv: readonly string[]): LoadInvocation | 'help' 
     ...(values['fail-on-error-rate'] !== undefined && { errorRate: fraction('fail-on-error-rate', values['fail-on-error-rate']) }),
     ...(values['fail-on-p99-ms'] !== undefined && { p99Ms: positiveNumber('fail-on-p99-ms', values['fail-on-p99-ms']) }),
   };
-  return { plan, thresholds, json: values.json, connection: values };
+  return { plan, thresholds, json: values.json };
 }
 
-function open(plan: LoadPlan, connection: ConnectionFlagValues): Promise<PreparedLoad> {
-  return plan.workers > 1 ? openWorkers(plan, connection) : openLoad(plan, connectOptionsFromFlags(connection));
+function open(plan: LoadPlan): Promise<PreparedLoad> {
+  return plan.workers > 1 ? openWorkers(plan) : openLoad(plan);
 }
 
 export const loadCommand: Command = {
@@ -168,18 +169,23 @@ export const loadCommand: Command = {
   summary: 'load-test the Greeter: any call shape, closed loop or fixed rate, HdrHistogram percentiles',
   usage: USAGE,
   async run(argv, io) {
-    const invocation = parseLoadArgs(argv);
+    const invocation = parseLoadArgs(argv, io.env);
     if (invocation === 'help') {
       io.stdout.write(`${USAGE}\n`);
       return 0;
     }
-    const { plan, thresholds, json, connection } = invocation;
+    const { plan, thresholds, json } = invocation;
     let load: PreparedLoad;
     try {
-      load = await open(plan, connection);
+      load = await open(plan);
     } catch (error) {
-      // Unreachable target (ConnectError), unreadable --ca-file, a worker that could not start.
-      io.stderr.write(`cloudrun-grpc load: ${(error as Error).message}\n`);
+      // Unreachable target (ConnectError), a worker that could not start.
+      const { message } = error as Error;
+      io.stderr.write(`cloudrun-grpc load: ${message}\n`);
+      if (json) {
+        const code = error instanceof ConnectError ? error.code : undefined;
+        io.stdout.write(`${JSON.stringify({ error: { message, target: plan.target, ...(code !== undefined && { code }) } }, null, 2)}\n`);
+      }
       return EXIT_FAILED;
     }
     const run = load.start();

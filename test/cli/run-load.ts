@@ -1,6 +1,6 @@
 // Runs the load command in this process with captured output, as tests need it.
 import { Writable } from 'node:stream';
-import { loadCommand } from '../../src/load/command.js';
+import { loadCommand } from '../../src/cli/load.js';
 import type { LoadReport } from '../../src/load/report.js';
 
 export interface CommandRun {
@@ -20,10 +20,10 @@ class Capture extends Writable {
   }
 }
 
-export async function runCommand(args: readonly string[], { tty = false } = {}): Promise<CommandRun> {
+export async function runCommand(args: readonly string[], { tty = false, env = {} }: { tty?: boolean; env?: Record<string, string> } = {}): Promise<CommandRun> {
   const stdout = new Capture();
   const stderr = new Capture(tty);
-  const code = await loadCommand.run(args, { stdin: process.stdin, stdout, stderr, env: {} });
+  const code = await loadCommand.run(args, { stdin: process.stdin, stdout, stderr, env });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 

@@ -3,11 +3,11 @@
 // each keeps itself in its concurrency slot while it runs, so that a stop can cancel it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
-import { deadlineIn } from '../client/connect.js';
-import type { GreeterClient } from '../generated/helloworld/Greeter.js';
-import type { HelloRequest } from '../generated/helloworld/HelloRequest.js';
-import type { LoadPlan, Shape } from './plan.js';
-import type { CallOutcome } from './tally.js';
+import { deadlineIn } from '../../client/connect.js';
+import type { GreeterClient } from '../../generated/helloworld/Greeter.js';
+import type { HelloRequest } from '../../generated/helloworld/HelloRequest.js';
+import { requestFor, type LoadPlan, type Shape } from '../plan.js';
+import type { CallOutcome } from '../tally.js';
 
 /**
  * One concurrency slot's call in progress. A slot, not a Set of every call in flight: adding and deleting a
@@ -19,7 +19,7 @@ export interface Slot {
 }
 export type MakeCall = (client: GreeterClient, slot: Slot) => Promise<CallOutcome>;
 
-type ShapePlan = Pick<LoadPlan, 'deadlineMs' | 'messages' | 'intervalMs' | 'replies' | 'payloadBytes'>;
+type ShapePlan = Pick<LoadPlan, 'shape' | 'deadlineMs' | 'messages' | 'intervalMs' | 'replies' | 'payloadBytes'>;
 
 const outcome = (error: grpc.ServiceError | null, sent: number, received: number): CallOutcome =>
   error ? { code: error.code, details: error.details, sent, received } : { code: grpc.status.OK, details: '', sent, received };
@@ -35,11 +35,10 @@ function unary(request: HelloRequest, plan: ShapePlan): MakeCall {
 }
 
 function serverStreaming(request: HelloRequest, plan: ShapePlan): MakeCall {
-  const asked: HelloRequest = { ...request, count: plan.replies, interval_ms: plan.intervalMs };
   return (client, slot) =>
     new Promise((resolve) => {
       let received = 0;
-      const call = client.LotsOfReplies(asked, { deadline: deadlineIn(plan.deadlineMs) });
+      const call = client.LotsOfReplies(request, { deadline: deadlineIn(plan.deadlineMs) });
       slot.call = call;
       call.on('data', () => (received += 1));
       call.on('error', () => {}); // the status event below carries the outcome
@@ -120,10 +119,5 @@ const SHAPE_CALLS: Readonly<Record<Shape, (request: HelloRequest, plan: ShapePla
 
 /** The call function for the plan's shape; every call sends the same request (built once). */
 export function callFor(shape: Shape, plan: ShapePlan): MakeCall {
-  const request: HelloRequest = {
-    name: 'load',
-    response_size: plan.payloadBytes,
-    ...(plan.payloadBytes > 0 && { payload: Buffer.alloc(plan.payloadBytes) }),
-  };
-  return SHAPE_CALLS[shape](request, plan);
+  return SHAPE_CALLS[shape](requestFor(plan), plan);
 }

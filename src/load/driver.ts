@@ -1,0 +1,46 @@
+// How the harness makes calls, behind one small interface: the wire-level
+// driver (gRPC framed on node:http2, the default: it costs the generator a
+// fraction of what a full client does) or grpc-js (--driver grpc-js, and any
+// target that needs grpc-js's resolvers: xds:///, unix:, …).
+import { openGrpcJsConnections } from './grpc-js/driver.js';
+import type { DriverName, LoadPlan } from './plan.js';
+import type { CallOutcome } from './tally.js';
+import { openWireConnections } from './wire/driver.js';
+import { wireAddress } from './wire/session.js';
+
+/** One concurrency slot's way to make calls, one at a time. */
+export interface Caller {
+  /** Makes one call of the plan's shape; resolves to how it ended, never rejects. */
+  call(): Promise<CallOutcome>;
+  /** Cancels the call in progress, if any (its outcome is then CANCELLED). */
+  cancel(): void;
+}
+
+/** A thread's connections, open and ready. */
+export interface LoadConnections {
+  /** The caller of concurrency slot `slot`: slots are spread over the connections round-robin. */
+  caller(slot: number): Caller;
+  close(): void;
+}
+
+/** The target could not be reached within the connect timeout; nothing was measured. `code` names the cause when known (ECONNREFUSED). */
+export class ConnectError extends Error {
+  override name = 'ConnectError';
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** The driver for `target`: the one asked for, but grpc-js for targets only its resolvers understand. */
+export function resolveDriver(asked: DriverName | undefined, target: string): DriverName {
+  if (wireAddress(target) === undefined) return 'grpc-js';
+  return asked ?? 'http2';
+}
+
+/** Opens the plan's connections with its driver; rejects with ConnectError. */
+export function openConnections(plan: LoadPlan): Promise<LoadConnections> {
+  return plan.driver === 'http2' ? openWireConnections(plan) : openGrpcJsConnections(plan);
+}

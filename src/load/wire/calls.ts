@@ -1,0 +1,258 @@
+// One concurrency slot's calls on the wire-level driver. A WireCall is made
+// once per slot and reused for every call the slot makes: its event handlers
+// are bound once, its outcome object is refilled, its deadline timer is
+// re-armed with refresh(). Per call, what is new is what HTTP/2 needs: the
+// stream (and the promise the runner awaits).
+import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import { gunzipSync } from 'node:zlib';
+import { status } from '@grpc/grpc-js';
+import type { Shape } from '../plan.js';
+import type { Caller } from '../driver.js';
+import type { CallOutcome } from '../tally.js';
+import { MessageReader } from './framing.js';
+import { decodeGrpcMessage, statusFromHttp, statusFromReset } from './status.js';
+
+/** What every call of a plan sends and expects, built once per thread. */
+export interface WirePlan {
+  readonly shape: Shape;
+  readonly headers: OutgoingHttpHeaders;
+  /** The one request, framed (and gzipped with --gzip). */
+  readonly frame: Buffer;
+  /** client streams without --interval-ms: `batchCount` frames back to back, written at once. */
+  readonly batch: Buffer;
+  readonly batchCount: number;
+  readonly messages: number;
+  readonly intervalMs: number;
+  readonly deadlineMs: number;
+  /** Parses a reply: a message that does not parse fails the call as grpc-js would (INTERNAL). */
+  readonly decode: (bytes: Buffer) => unknown;
+}
+
+/** The connection a call runs on; `session()` reconnects when the last one closed (GOAWAY, max connection age). */
+export interface SessionSource {
+  session(): ClientHttp2Session | Promise<ClientHttp2Session>;
+}
+
+interface MutableOutcome {
+  code: status;
+  details: string;
+  sent: number;
+  received: number;
+}
+
+const OPEN_STREAM = { endStream: false } as const;
+
+export class WireCall implements Caller {
+  private stream: ClientHttp2Stream | undefined;
+  private resolve: ((outcome: CallOutcome) => void) | undefined;
+  private readonly outcome: MutableOutcome = { code: status.OK, details: '', sent: 0, received: 0 };
+  private readonly reader = new MessageReader();
+  private readonly deadline: NodeJS.Timeout;
+  /** Counts calls, so that a timer set for an earlier call does nothing to this one. */
+  private generation = 0;
+  private statusSeen = false;
+  private httpStatus = 0;
+  private replyGzip = false;
+  private timedOut = false;
+  private cancelled = false;
+  private waitingForDrain = false;
+  private paused = false;
+  private failure: string | undefined;
+
+  constructor(
+    private readonly plan: WirePlan,
+    private readonly connection: SessionSource,
+  ) {
+    this.deadline = setTimeout(this.onDeadline, plan.deadlineMs).unref();
+  }
+
+  call(): Promise<CallOutcome> {
+    return new Promise((resolve) => {
+      this.resolve = resolve;
+      this.begin();
+    });
+  }
+
+  cancel(): void {
+    if (this.stream === undefined) return;
+    this.cancelled = true;
+    this.stream.close(constants.NGHTTP2_CANCEL);
+  }
+
+  private begin(): void {
+    const session = this.connection.session();
+    if (session instanceof Promise) {
+      session.then(
+        () => this.begin(),
+        (error: Error) => this.end(status.UNAVAILABLE, error.message),
+      );
+      return;
+    }
+    this.generation += 1;
+    this.outcome.code = status.OK;
+    this.outcome.details = '';
+    this.outcome.sent = 0;
+    this.outcome.received = 0;
+    this.statusSeen = false;
+    this.httpStatus = 0;
+    this.replyGzip = false;
+    this.timedOut = false;
+    this.cancelled = false;
+    this.waitingForDrain = false;
+    this.paused = false;
+    this.failure = undefined;
+    this.reader.reset();
+    let stream: ClientHttp2Stream;
+    try {
+      stream = session.request(this.plan.headers, OPEN_STREAM);
+    } catch (error) {
+      return this.end(status.UNAVAILABLE, (error as Error).message);
+    }
+    this.stream = stream;
+    stream.on('response', this.onResponse);
+    stream.on('data', this.onData);
+    stream.on('trailers', this.onTrailers);
+    stream.on('error', this.onError);
+    stream.on('close', this.onClose);
+    this.deadline.refresh();
+    switch (this.plan.shape) {
+      case 'unary':
+      case 'server':
+        this.outcome.sent = 1;
+        stream.end(this.plan.frame);
+        return;
+      case 'client':
+        return this.pump();
+      case 'bidi':
+        return this.sendNext();
+    }
+  }
+
+  private end(code: status, details: string): void {
+    this.stream = undefined;
+    this.outcome.code = code;
+    this.outcome.details = details;
+    const resolve = this.resolve as (outcome: CallOutcome) => void;
+    this.resolve = undefined;
+    resolve(this.outcome);
+  }
+
+  /** client streams: write the requests, a batch at a time (or one per --interval-ms), under flow control; then half-close. */
+  private pump(): void {
+    const stream = this.stream;
+    if (stream === undefined || this.statusSeen) return;
+    const { plan, outcome } = this;
+    while (outcome.sent < plan.messages) {
+      let chunk = plan.frame;
+      if (plan.intervalMs > 0) {
+        if (outcome.sent > 0 && !this.paused) {
+          this.paused = true;
+          setTimeout(this.resume, plan.intervalMs, this.generation).unref();
+          return;
+        }
+        this.paused = false;
+        outcome.sent += 1;
+      } else {
+        const count = Math.min(plan.batchCount, plan.messages - outcome.sent);
+        chunk = count === plan.batchCount ? plan.batch : plan.batch.subarray(0, count * plan.frame.length);
+        outcome.sent += count;
+      }
+      if (!stream.write(chunk)) {
+        this.waitingForDrain = true;
+        stream.once('drain', this.onDrain);
+        return;
+      }
+    }
+    stream.end();
+  }
+
+  /** bidi: the next request once the reply to the last one is in; half-close after the last. */
+  private sendNext(): void {
+    const stream = this.stream;
+    if (stream === undefined || this.statusSeen) return;
+    if (this.outcome.sent === this.plan.messages) return void stream.end();
+    this.outcome.sent += 1;
+    stream.write(this.plan.frame);
+  }
+
+  private readonly resume = (generation: number): void => {
+    if (generation !== this.generation) return;
+    if (this.plan.shape === 'client') this.pump();
+    else this.sendNext();
+  };
+
+  private readonly onDrain = (): void => {
+    if (!this.waitingForDrain) return;
+    this.waitingForDrain = false;
+    this.pump();
+  };
+
+  private readonly onDeadline = (): void => {
+    if (this.stream === undefined) return;
+    this.timedOut = true;
+    this.stream.close(constants.NGHTTP2_CANCEL);
+  };
+
+  private readonly onResponse = (headers: IncomingHttpHeaders): void => {
+    this.httpStatus = Number(headers[':status']);
+    this.replyGzip = headers['grpc-encoding'] === 'gzip';
+    // Trailers-only: the status comes in the only headers the server sends.
+    if (headers['grpc-status'] !== undefined) this.readStatus(headers);
+  };
+
+  private readonly onMessage = (compressed: boolean, bytes: Buffer): void => {
+    if (this.failure !== undefined) return;
+    try {
+      if (compressed && !this.replyGzip) throw new Error('a compressed reply without grpc-encoding: gzip');
+      this.plan.decode(compressed ? gunzipSync(bytes) : bytes);
+    } catch (error) {
+      this.failure = `cannot read a reply: ${(error as Error).message}`;
+      this.stream?.close(constants.NGHTTP2_CANCEL);
+      return;
+    }
+    this.outcome.received += 1;
+    if (this.plan.shape !== 'bidi') return;
+    if (this.plan.intervalMs > 0 && this.outcome.sent < this.plan.messages) {
+      setTimeout(this.resume, this.plan.intervalMs, this.generation).unref();
+    } else {
+      this.sendNext();
+    }
+  };
+
+  private readonly onData = (chunk: Buffer): void => this.reader.push(chunk, this.onMessage);
+
+  private readonly onTrailers = (trailers: IncomingHttpHeaders): void => this.readStatus(trailers);
+
+  private readStatus(headers: IncomingHttpHeaders): void {
+    if (this.statusSeen) return;
+    this.statusSeen = true;
+    const code = Number(headers['grpc-status']);
+    this.outcome.code = Number.isInteger(code) && code >= 0 && code <= 16 ? code : status.UNKNOWN;
+    this.outcome.details = decodeGrpcMessage(headers['grpc-message'] as string | undefined);
+    // The server has ended the call; a stream still sending (a client or bidi stream it answered early) stops here.
+    const stream = this.stream;
+    if (stream !== undefined && !stream.writableEnded) stream.close(constants.NGHTTP2_NO_ERROR);
+  }
+
+  private readonly onError = (error: Error): void => {
+    this.failure ??= error.message;
+  };
+
+  /** Every stream ends here, once: the status it carried, or the best account of why it carried none. */
+  private readonly onClose = (): void => {
+    const stream = this.stream as ClientHttp2Stream;
+    const { outcome } = this;
+    if (this.failure !== undefined && this.failure.startsWith('cannot read a reply')) return this.end(status.INTERNAL, this.failure);
+    if (this.statusSeen && !(this.httpStatus !== 200 && this.httpStatus !== 0)) return this.end(outcome.code, outcome.details);
+    if (this.timedOut) return this.end(status.DEADLINE_EXCEEDED, `deadline of ${this.plan.deadlineMs} ms exceeded (client side)`);
+    if (this.cancelled) return this.end(status.CANCELLED, 'cancelled by the load generator');
+    if (this.httpStatus !== 200 && this.httpStatus !== 0) {
+      return this.end(statusFromHttp(this.httpStatus), `HTTP status ${this.httpStatus} (not a gRPC reply)`);
+    }
+    if (stream.rstCode !== undefined && stream.rstCode !== constants.NGHTTP2_NO_ERROR) {
+      return this.end(statusFromReset(stream.rstCode), `stream reset with HTTP/2 code ${stream.rstCode}`);
+    }
+    if (this.failure !== undefined) return this.end(status.UNAVAILABLE, this.failure);
+    this.end(status.UNKNOWN, 'the stream ended without a gRPC status');
+  };
+}
