@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { ConfigError, xdsBootstrapVariable, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { GREETER_SERVICE, grpcTesting, HEALTH_SERVICE, helloworld, INTEROP_SERVICE, packageDefinition } from '../proto.js';
+import { GREETER_SERVICE, HEALTH_SERVICE, helloworld, INTEROP_SERVICE, interopProto, packageDefinition } from '../proto.js';
 import { grpcJsXds } from '../xds.js';
 import { createAuthInterceptor, type CertificateSource } from './auth.js';
 import { CallRegistry, type InFlightCall } from './calls.js';
@@ -85,11 +85,18 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
   const server = config.xdsServer ? createXdsServer(options) : new grpc.Server(options);
   server.addService(helloworld.Greeter.service, greeterHandlers(streaming.enabled));
   health.implementation.addToServer(server);
-  // gRPC's interop TestService on the same port; grpc.testing.UnimplementedService is
-  // deliberately left out, so that grpc-js answers it with UNIMPLEMENTED.
-  if (config.interop) server.addService(grpcTesting.TestService.service, testServiceHandlers(streaming.enabled));
-  const served = [GREETER_SERVICE, HEALTH_SERVICE, ...(config.interop ? [INTEROP_SERVICE] : [])];
-  new ReflectionService(packageDefinition, { services: served }).addToServer(server);
+  // Reflection describes exactly the services registered. With INTEROP=on, gRPC's interop
+  // TestService on the same port; grpc.testing.UnimplementedService is deliberately left out,
+  // so that grpc-js answers it with UNIMPLEMENTED.
+  let described = packageDefinition;
+  const served = [GREETER_SERVICE, HEALTH_SERVICE];
+  if (config.interop) {
+    const interop = interopProto();
+    server.addService(interop.grpcTesting.TestService.service, testServiceHandlers(streaming.enabled));
+    described = { ...packageDefinition, ...interop.packageDefinition };
+    served.push(INTEROP_SERVICE);
+  }
+  new ReflectionService(described, { services: served }).addToServer(server);
 
   let draining: Promise<void> | undefined;
   return {
