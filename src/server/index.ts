@@ -2,7 +2,6 @@
 // main.ts, the tests and the benchmarks all start it through createServer, so
 // what is tested is what ships.
 import * as grpc from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
 import { ConfigError, xdsBootstrapVariable, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { GREETER_SERVICE, HEALTH_SERVICE, helloworld, INTEROP_SERVICE, interopProto, packageDefinition } from '../proto.js';
@@ -13,6 +12,7 @@ import { drain } from './drain.js';
 import { greeterHandlers } from './greeter.js';
 import { createHealth } from './health.js';
 import { testServiceHandlers } from './interop/test-service.js';
+import { addReflection } from './reflection.js';
 import { resolveStreamingMode, type StreamingMode } from './streaming.js';
 import { serverCredentials } from './tls.js';
 
@@ -96,7 +96,7 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
     described = { ...packageDefinition, ...interop.packageDefinition };
     served.push(INTEROP_SERVICE);
   }
-  new ReflectionService(described, { services: served }).addToServer(server);
+  addReflection(server, described, served);
 
   let draining: Promise<void> | undefined;
   return {
