@@ -12,7 +12,7 @@
 // Prints a table and writes bench/results/cold-start-<time>.json.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { connect, greeterClient } from '../src/client/connect.js';
@@ -144,7 +144,10 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
 
+  // Other processes on the machine inflate wall times; the ratios, from interleaved starts, move less.
+  const load = loadavg().map((l) => l.toFixed(1)).join(', ');
   console.log(`\ncold start: exec → first OK SayHello on 127.0.0.1 (median of ${RUNS} interleaved starts; ratio to the baseline: median of the runs' ratios)`);
+  console.log(`machine: ${availableParallelism()} CPUs, load average ${load} (1, 5, 15 min) at the end`);
   const header = ['node', 'server', 'compile cache', 'wall ms', 'ratio', 'CPU ms', 'ratio'];
   const rows = groups.flatMap((group) =>
     group.servers.map((server, i) => {
@@ -166,7 +169,7 @@ async function main(): Promise<void> {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   for (const row of [header, ...rows]) console.log(row.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
   const results = groups.map((g) => ({ node: g.version, servers: g.servers.map((s, i) => ({ ...s, starts: g.starts[i] })) }));
-  console.log(`\nwritten: ${writeResults('cold-start', { date: new Date().toISOString(), runs: RUNS, results })}`);
+  console.log(`\nwritten: ${writeResults('cold-start', { date: new Date().toISOString(), runs: RUNS, cpus: availableParallelism(), loadAverage: loadavg(), results })}`);
 }
 
 await main();
