@@ -1,31 +1,25 @@
-// npm run bench:cold-start [-- --runs N] [-- --node PATH ...]: exec → first OK SayHello for the
-// project's server as it ships (`node dist/main.js`, built first by the npm script, stdout to a
-// file) against the bare grpc-js Greeter (bench/baseline-server.ts, compiled to JavaScript so that
-// neither pays for a TypeScript loader), under this Node and each --node binary given.
-// Starts are interleaved (project and baseline alternate, the order rotating each run), so drift in
-// the machine's load falls on both. Per Node and server: the median of --runs starts (default 11)
-// of the wall time from spawn to the reply, and of the server's CPU time by then (less moved by other
-// processes on a shared machine); the ratio is the median of the runs' own project/baseline ratios.
-// Where Node has a module compile cache (22.1+), the project's starts use one prepared by an
-// unmeasured start beforehand, as the image prepares it at build time (Dockerfile); the baseline
-// runs without one, as a bare grpc-js server does.
+// npm run bench:cold-start [-- --runs N] [-- --node PATH ...] [-- --entry FILE ...]: exec → first
+// OK SayHello for the project's server as it ships (`node dist/main.js`, built first by the npm
+// script, stdout to a file; --entry starts other builds beside it) against the bare grpc-js Greeter
+// (bench/baseline-server.ts, compiled to JavaScript so that neither pays for a TypeScript loader),
+// under this Node and each --node binary given. Starts are interleaved (the order rotating each run),
+// so drift in the machine's load falls on every server. Per Node and server: the median of --runs
+// starts (default 11) of the wall time from spawn to the reply, and of the server's CPU time by then
+// (less moved by other processes on a shared machine); each ratio is the median of the runs' own
+// ratios to the baseline. Where Node has a module compile cache (22.1+), the project's starts use one
+// prepared by an unmeasured start beforehand, as the image prepares it at build time (Dockerfile);
+// the baseline runs without one, as a bare grpc-js server does.
 // Prints a table and writes bench/results/cold-start-<time>.json.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { connect, greeterClient } from '../src/client/connect.js';
 import { cpuSeconds, freePort, median, RESULTS, ROOT, sleep, stopProcess, writeResults } from './servers.js';
 
-const runsArg = process.argv.indexOf('--runs');
-const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 11;
-const given = (flag: string): string[] => process.argv.flatMap((arg, i) => (arg === flag ? [process.argv[i + 1]!] : []));
-const nodes = [process.execPath, ...given('--node')];
-/** The project's entry points to start, relative to the repository (default: the one that ships). */
-const entries = given('--entry').length > 0 ? given('--entry') : ['dist/main.js'];
-
-interface Start {
+export interface Start {
   readonly wallMs: number;
   readonly cpuMs: number;
 }
@@ -80,7 +74,7 @@ async function firstReply(port: number, child: ChildProcess): Promise<void> {
 }
 
 /** One server to start: the baseline or one of the project's entry points, under one Node. */
-interface Server {
+export interface Server {
   readonly name: string;
   readonly node: string;
   readonly args: readonly string[];
@@ -112,7 +106,23 @@ function medianRatio(server: readonly number[], baseline: readonly number[]): nu
   return Math.round(median(server.map((value, i) => value / baseline[i]!)) * 100) / 100;
 }
 
-async function main(): Promise<void> {
+export interface ColdStartOptions {
+  readonly runs: number;
+  /** Node binaries to start the servers with. */
+  readonly nodes: readonly string[];
+  /** The project's entry points, relative to the repository. */
+  readonly entries: readonly string[];
+}
+
+/** One Node's servers (the baseline first) and each server's starts, the i-th of every server from run i. */
+export interface ColdStartGroup {
+  readonly version: string;
+  readonly servers: readonly Server[];
+  readonly starts: readonly Start[][];
+}
+
+/** Starts every server under every Node `runs` times, interleaved; for bench/run.ts as well as main(). */
+export async function measureColdStarts({ runs, nodes, entries }: ColdStartOptions): Promise<ColdStartGroup[]> {
   mkdirSync(RESULTS, { recursive: true });
   const { file: baseline, dir } = compileBaseline();
   const groups: { version: string; servers: Server[]; starts: Start[][] }[] = [];
@@ -129,7 +139,7 @@ async function main(): Promise<void> {
       for (const server of servers) await start(server);
       groups.push({ version, servers, starts: servers.map(() => []) });
     }
-    for (let run = 1; run <= RUNS; run += 1) {
+    for (let run = 1; run <= runs; run += 1) {
       for (const group of groups) {
         // Rotate which server starts first, so drift in the machine's load does not favour one.
         const n = group.servers.length;
@@ -143,7 +153,17 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  return groups;
+}
 
+async function main(): Promise<void> {
+  const runsArg = process.argv.indexOf('--runs');
+  const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 11;
+  const given = (flag: string): string[] => process.argv.flatMap((arg, i) => (arg === flag ? [process.argv[i + 1]!] : []));
+  const nodes = [process.execPath, ...given('--node')];
+  // The project's entry points to start, relative to the repository (default: the one that ships).
+  const entries = given('--entry').length > 0 ? given('--entry') : ['dist/main.js'];
+  const groups = await measureColdStarts({ runs: RUNS, nodes, entries });
   // Other processes on the machine inflate wall times; the ratios, from interleaved starts, move less.
   const load = loadavg().map((l) => l.toFixed(1)).join(', ');
   console.log(`\ncold start: exec → first OK SayHello on 127.0.0.1 (median of ${RUNS} interleaved starts; ratio to the baseline: median of the runs' ratios)`);
@@ -172,4 +192,4 @@ async function main(): Promise<void> {
   console.log(`\nwritten: ${writeResults('cold-start', { date: new Date().toISOString(), runs: RUNS, cpus: availableParallelism(), loadAverage: loadavg(), results })}`);
 }
 
-await main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
