@@ -14,6 +14,8 @@ RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY proto ./proto
 COPY src ./src
+# The build's second step bundles the server's entry (scripts/bundle-server.ts).
+COPY scripts ./scripts
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime
@@ -25,8 +27,16 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/proto ./proto
+# Node's module compile cache, filled here because the root filesystem is read-only at run time: each
+# start then loads V8's compiled code instead of compiling the server's modules again (a shorter cold
+# start; `npm run bench:cold-start`). Node keeps a cache per user id, so it is filled as the user
+# that runs the server; a start as another user, or under another Node, finds none and compiles.
+ENV NODE_COMPILE_CACHE=/app/node-compile-cache
+RUN install -d -o 1000 -g 1000 "$NODE_COMPILE_CACHE"
 # The numeric id of the image's `node` user: Kubernetes' runAsNonRoot can only verify a numeric USER.
 USER 1000:1000
+# Loads (does not start) the server: everything `node dist/main.js` loads before its first reply.
+RUN node --input-type=module -e "await import('/app/dist/main-server.js')"
 EXPOSE 8080
 # Exec form, not `npm start`: node is PID 1 and receives SIGTERM itself, so the graceful drain
 # (src/server/drain.ts) runs; npm or a shell in between would not forward the signal.

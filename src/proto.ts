@@ -25,15 +25,30 @@ export const HEALTH_SERVICE = 'grpc.health.v1.Health';
 export const INTEROP_SERVICE = 'grpc.testing.TestService';
 
 /**
- * The Greeter, grpc.health.v1 and gRPC's interop services (grpc.testing), so
- * reflection can describe every service the server registers.
+ * The Greeter and grpc.health.v1: every server and client needs them, so they are parsed at import.
+ * reflection describes exactly what the server registers from these definitions.
  */
-export const packageDefinition = protoLoader.loadSync(
-  ['helloworld.proto', healthProtoPath, 'grpc/testing/test.proto'],
-  LOADER_OPTIONS,
-);
+export const packageDefinition = protoLoader.loadSync(['helloworld.proto', healthProtoPath], LOADER_OPTIONS);
 
-const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as HelloworldProto & HealthProto & InteropProto;
+const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as HelloworldProto & HealthProto;
 export const helloworld = loaded.helloworld;
 export const health = loaded.grpc.health.v1;
-export const grpcTesting = loaded.grpc.testing;
+
+export interface InteropDefinitions {
+  readonly packageDefinition: protoLoader.PackageDefinition;
+  readonly grpcTesting: InteropProto['grpc']['testing'];
+}
+
+let interop: InteropDefinitions | undefined;
+
+/**
+ * gRPC's interop services (grpc.testing), parsed on first use: only a server with INTEROP=on and the
+ * interop clients need them, and parsing them is start-up time every other server would pay.
+ */
+export function interopProto(): InteropDefinitions {
+  if (interop === undefined) {
+    const definition = protoLoader.loadSync('grpc/testing/test.proto', LOADER_OPTIONS);
+    interop = { packageDefinition: definition, grpcTesting: (grpc.loadPackageDefinition(definition) as unknown as InteropProto).grpc.testing };
+  }
+  return interop;
+}

@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { connect, type ConnectOptions } from '../client/connect.js';
 import type { TestServiceClient } from '../generated/grpc/testing/TestService.js';
 import type { UnimplementedServiceClient } from '../generated/grpc/testing/UnimplementedService.js';
-import { grpcTesting } from '../proto.js';
+import { interopProto } from '../proto.js';
 
 /** Where the interop cases run: the server's address and how to reach it. */
 export interface InteropTarget {
@@ -22,7 +22,8 @@ export async function withTestService<T>(
   channelOptions: grpc.ChannelOptions = {},
 ): Promise<T> {
   const connection = connect(target, { ...options, channelOptions: { ...options.channelOptions, ...channelOptions } });
-  const client = new grpcTesting.TestService(connection.target, connection.credentials, connection.options);
+  const { TestService } = interopProto().grpcTesting;
+  const client = new TestService(connection.target, connection.credentials, connection.options);
   try {
     return await use(client);
   } finally {
@@ -36,7 +37,8 @@ export async function withUnimplementedService<T>(
   use: (client: UnimplementedServiceClient) => Promise<T>,
 ): Promise<T> {
   const connection = connect(target, options);
-  const client = new grpcTesting.UnimplementedService(connection.target, connection.credentials, connection.options);
+  const { UnimplementedService } = interopProto().grpcTesting;
+  const client = new UnimplementedService(connection.target, connection.credentials, connection.options);
   try {
     return await use(client);
   } finally {

@@ -2,10 +2,9 @@
 // main.ts, the tests and the benchmarks all start it through createServer, so
 // what is tested is what ships.
 import * as grpc from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { GREETER_SERVICE, grpcTesting, HEALTH_SERVICE, helloworld, INTEROP_SERVICE, packageDefinition } from '../proto.js';
+import { GREETER_SERVICE, HEALTH_SERVICE, helloworld, INTEROP_SERVICE, interopProto, packageDefinition } from '../proto.js';
 import { grpcJsXds } from '../xds.js';
 import { AccessLog } from './access-log.js';
 import { Admission } from './admission.js';
@@ -16,6 +15,7 @@ import { greeterHandlers } from './greeter.js';
 import { createHealth } from './health.js';
 import { InFlightCalls, type InFlightCall } from './in-flight.js';
 import { testServiceHandlers } from './interop/test-service.js';
+import { addReflection } from './reflection.js';
 import { resolveStreamingMode, type StreamingMode } from './streaming.js';
 import { serverCredentials } from './tls.js';
 
@@ -79,11 +79,18 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
   const server = config.xdsServer ? new (grpcJsXds().XdsServer)(options) : new grpc.Server(options);
   server.addService(helloworld.Greeter.service, greeterHandlers(streaming.enabled));
   health.implementation.addToServer(server);
-  // gRPC's interop TestService on the same port; grpc.testing.UnimplementedService is
-  // deliberately left out, so that grpc-js answers it with UNIMPLEMENTED.
-  if (config.interop) server.addService(grpcTesting.TestService.service, testServiceHandlers(streaming.enabled));
-  const served = [GREETER_SERVICE, HEALTH_SERVICE, ...(config.interop ? [INTEROP_SERVICE] : [])];
-  new ReflectionService(packageDefinition, { services: served }).addToServer(server);
+  // Reflection describes exactly the services registered. With INTEROP=on, gRPC's interop
+  // TestService on the same port; grpc.testing.UnimplementedService is deliberately left out,
+  // so that grpc-js answers it with UNIMPLEMENTED.
+  let described = packageDefinition;
+  const served = [GREETER_SERVICE, HEALTH_SERVICE];
+  if (config.interop) {
+    const interop = interopProto();
+    server.addService(interop.grpcTesting.TestService.service, testServiceHandlers(streaming.enabled));
+    described = { ...packageDefinition, ...interop.packageDefinition };
+    served.push(INTEROP_SERVICE);
+  }
+  addReflection(server, described, served);
 
   let draining: Promise<void> | undefined;
   return {

@@ -9,7 +9,9 @@ import type { Test } from 'tap';
 import type { SimpleRequest__Output } from '../../src/generated/grpc/testing/SimpleRequest.js';
 import type { StreamingInputCallRequest__Output } from '../../src/generated/grpc/testing/StreamingInputCallRequest.js';
 import type { StreamingOutputCallRequest__Output } from '../../src/generated/grpc/testing/StreamingOutputCallRequest.js';
-import { grpcTesting } from '../../src/proto.js';
+import { interopProto } from '../../src/proto.js';
+
+const { grpcTesting } = interopProto();
 
 const methods = grpcTesting.TestService.service;
 

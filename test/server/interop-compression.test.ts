@@ -3,8 +3,10 @@
 import http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
-import { grpcTesting } from '../../src/proto.js';
+import { interopProto } from '../../src/proto.js';
 import { startServer } from '../helpers/server.js';
+
+const { grpcTesting } = interopProto();
 
 const unaryCall = grpcTesting.TestService.service.UnaryCall;
 

@@ -10,9 +10,11 @@ import type { SimpleResponse__Output } from '../../src/generated/grpc/testing/Si
 import type { StreamingOutputCallRequest } from '../../src/generated/grpc/testing/StreamingOutputCallRequest.js';
 import type { StreamingOutputCallResponse__Output } from '../../src/generated/grpc/testing/StreamingOutputCallResponse.js';
 import { streamOutcome, unaryOutcome } from '../../src/interop/outcomes.js';
-import { grpcTesting } from '../../src/proto.js';
+import { interopProto } from '../../src/proto.js';
 import { MAX_HALF_DUPLEX_REQUESTS } from '../../src/server/interop/test-service.js';
 import { accessLine, eventually, serverTurns, settled, startServer, type TestServer } from '../helpers/server.js';
+
+const { grpcTesting } = interopProto();
 
 const MiB = 1024 * 1024;
 
@@ -233,7 +235,8 @@ t.test('with STREAMING=off HalfDuplexCall ends at once with UNIMPLEMENTED and th
   t.match(outcome.status.details, /^HalfDuplexCall is a streaming RPC and streaming is off/);
 });
 
-async function reflectedServices(address: string): Promise<string[]> {
+/** Asks the server's reflection (v1) one question on a stream of its own; resolves to the answer. */
+async function askReflection(address: string, request: object): Promise<ReflectionAnswer> {
   const definition = protoLoader.loadSync('grpc/reflection/v1/reflection.proto', {
     keepCase: true,
     includeDirs: [fileURLToPath(new URL('../../node_modules/@grpc/reflection/build/proto/', import.meta.url))],
@@ -242,21 +245,32 @@ async function reflectedServices(address: string): Promise<string[]> {
   const client = new ServerReflection(address, grpc.credentials.createInsecure());
   try {
     const call = client.ServerReflectionInfo();
-    const answer = new Promise<{ list_services_response: { service: { name: string }[] } }>((resolve, reject) => {
+    const answer = new Promise<ReflectionAnswer>((resolve, reject) => {
       call.once('data', resolve);
       call.once('error', reject);
     });
-    call.write({ list_services: '' });
-    const { list_services_response } = await answer;
+    call.write(request);
+    const answered = await answer;
     call.end();
-    return list_services_response.service.map((s) => s.name).sort();
+    return answered;
   } finally {
     client.close();
   }
 }
 
+interface ReflectionAnswer {
+  list_services_response?: { service: { name: string }[] };
+  file_descriptor_response?: { file_descriptor_proto: Buffer[] };
+  error_response?: { error_code: number };
+}
+
+async function reflectedServices(address: string): Promise<string[]> {
+  const answer = await askReflection(address, { list_services: '' });
+  return answer.list_services_response!.service.map((s) => s.name).sort();
+}
+
 interface ReflectionPackage {
-  grpc: { reflection: { v1: { ServerReflection: new (address: string, credentials: grpc.ChannelCredentials) => grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStream<object, never> } } } };
+  grpc: { reflection: { v1: { ServerReflection: new (address: string, credentials: grpc.ChannelCredentials) => grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStream<object, ReflectionAnswer> } } } };
 }
 
 t.test('reflection lists TestService only when INTEROP=on', async (t) => {
@@ -264,4 +278,15 @@ t.test('reflection lists TestService only when INTEROP=on', async (t) => {
   const off = await startServer(t, {});
   t.same(await reflectedServices(on.address), ['grpc.health.v1.Health', 'grpc.testing.TestService', 'helloworld.Greeter']);
   t.same(await reflectedServices(off.address), ['grpc.health.v1.Health', 'helloworld.Greeter']);
+});
+
+t.test('reflection describes grpc.testing.TestService only when INTEROP=on', async (t) => {
+  const on = await startServer(t, { INTEROP: 'on' });
+  const off = await startServer(t, {});
+  const described = await askReflection(on.address, { file_containing_symbol: 'grpc.testing.TestService' });
+  const files = described.file_descriptor_response?.file_descriptor_proto ?? [];
+  t.ok(files.some((f) => f.toString('latin1').includes('StreamingOutputCall')), 'describes the TestService methods');
+  const unknown = await askReflection(off.address, { file_containing_symbol: 'grpc.testing.TestService' });
+  t.equal(unknown.error_response?.error_code, grpc.status.NOT_FOUND);
+  t.notOk(unknown.file_descriptor_response, 'no descriptor for a service the server does not register');
 });
