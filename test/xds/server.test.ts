@@ -32,7 +32,7 @@ t.test('XDS_SERVER=on without an xDS bootstrap stops start-up with an error nami
 });
 
 t.test('XDS_SERVER=on with a bootstrap lacking server_listener_resource_name_template stops start-up, exit 2', async (t) => {
-  // XdsServer checks the bootstrap as it is built, before anything listens or connects.
+  // loadConfig checks the bootstrap at start-up, before anything listens or connects.
   const bootstrap = JSON.stringify({
     xds_servers: [{ server_uri: '127.0.0.1:9', channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
     node: { id: 'cloudrun-grpc-test', locality: { zone: 'test-a' } },

@@ -12,7 +12,7 @@ import type { CallOutcome } from '../tally.js';
 /**
  * One concurrency slot's call in progress. A slot, not a Set of every call in flight: adding and deleting a
  * call per call made a long-lived Set rehash into V8's old space, where its old tables kept finished calls
- * alive into old space too (the server's calls.ts says more).
+ * alive into old space too (src/server/in-flight.ts says more).
  */
 export interface Slot {
   call: { cancel(): void } | undefined;
