@@ -25,7 +25,7 @@ export interface Config {
   readonly shutdownGraceMs: number;
   readonly maxReceiveMessageBytes: number;
   readonly maxSendMessageBytes: number;
-  /** 0 leaves the gRPC default (no server-initiated keepalive pings). */
+  /** Server HTTP/2 keepalive pings; 0 turns them off (on Node 20 a connection the server GOAWAYs may then never close). */
   readonly keepaliveTimeMs: number;
   readonly keepaliveTimeoutMs: number;
   /** 0 means connections live for ever; set it so long-lived HTTP/2 connections re-balance across pods. */
@@ -33,6 +33,16 @@ export interface Config {
   readonly maxConnectionAgeGraceMs: number;
   /** Calls (other than health checks) served at once; more are refused with RESOURCE_EXHAUSTED. 0: no limit. */
   readonly maxConcurrentCalls: number;
+  /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: streams one connection may have open at once. */
+  readonly maxConcurrentStreams: number;
+  /** A unary or server-streaming call whose request has not wholly arrived this long after it began ends. 0: no limit. */
+  readonly requestTimeoutMs: number;
+  /** Health Watch streams open at once (they count against no other limit); more are refused. 0: no limit. */
+  readonly maxHealthWatches: number;
+  /** Close connections without a call for this long (with a GOAWAY). 0: never. */
+  readonly maxConnectionIdleMs: number;
+  /** The memory the process may use, in bytes, or `auto`: the container's cgroup limit (else the machine's memory). */
+  readonly memoryLimit: number | 'auto';
   /** Server processes sharing the port: a number, or `auto` for one per CPU the process may use. */
   readonly workers: number | 'auto';
   /** Serve through @grpc/grpc-js-xds's XdsServer, which takes its Listener from the xDS control plane. */
@@ -97,6 +107,28 @@ export const DEFAULT_MAX_CONCURRENT_CALLS = 1000;
 export const MAX_WORKERS = 64;
 const MiB = 1024 * 1024;
 
+/**
+ * Per connection. Knative's queue-proxy (Go's HTTP/2 transport, StrictMaxConcurrentStreams off) opens another
+ * connection when one reaches the server's limit, so the limit spreads its callers over connections rather
+ * than refusing them; and one connection can hold at most a tenth of MAX_CONCURRENT_CALLS. 100 is the
+ * smallest value RFC 9113 (§6.5.2) advises a server to allow, and what Envoy advises at the edge.
+ */
+export const DEFAULT_MAX_CONCURRENT_STREAMS = 100;
+/** A request message of 4 MiB takes ~3 s at 10 Mbit/s; a request not there in 10 s is not coming. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** About 12 KiB each, so 1000 hold ~12 MiB. Client-side health checking opens one per connection. */
+export const DEFAULT_MAX_HEALTH_WATCHES = 1000;
+/**
+ * Server keepalive is on: a connection that cannot answer a PING within KEEPALIVE_TIME_MS +
+ * KEEPALIVE_TIMEOUT_MS (one that never sent the HTTP/2 preface, or one whose peer is gone) is closed.
+ */
+export const DEFAULT_KEEPALIVE_TIME_MS = 30_000;
+export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 10_000;
+/** Knative's queue-proxy redials an idle connection it needs again; an idle one costs a socket and ~20 KiB. */
+export const DEFAULT_MAX_CONNECTION_IDLE_MS = 300_000;
+/** Below this the process cannot run the server at all. */
+export const MIN_MEMORY_LIMIT_MIB = 64;
+
 /** Reads an environment variable, treating an empty or blank value as unset. */
 function read(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
@@ -142,6 +174,13 @@ export function xdsBootstrapVariable(env: Env = process.env): string | undefined
 
 export const XDS_BOOTSTRAP_HINT =
   'set GRPC_XDS_BOOTSTRAP to the path of an xDS bootstrap JSON file, or GRPC_XDS_BOOTSTRAP_CONFIG to the JSON itself';
+
+/** MEMORY_LIMIT_MIB: `auto` (the default) or a whole number of MiB. */
+function readMemoryLimit(env: Env): number | 'auto' {
+  const raw = read(env, 'MEMORY_LIMIT_MIB');
+  if (raw === undefined || raw.toLowerCase() === 'auto') return 'auto';
+  return readInteger(env, 'MEMORY_LIMIT_MIB', 0, MIN_MEMORY_LIMIT_MIB, 4 * 1024 * 1024) * MiB;
+}
 
 /**
  * XDS_SERVER=on needs a bootstrap XdsServer can use: present, readable, valid JSON, valid to
@@ -228,11 +267,16 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: readInteger(env, 'SHUTDOWN_GRACE_MS', 8000, 0, 3_600_000),
     maxReceiveMessageBytes: readInteger(env, 'MAX_RECEIVE_MESSAGE_BYTES', 4 * MiB, 1024, 2 ** 31 - 1),
     maxSendMessageBytes: readInteger(env, 'MAX_SEND_MESSAGE_BYTES', 4 * MiB, 1024, 2 ** 31 - 1),
-    keepaliveTimeMs: readInteger(env, 'KEEPALIVE_TIME_MS', 0, 0, 2 ** 31 - 1),
-    keepaliveTimeoutMs: readInteger(env, 'KEEPALIVE_TIMEOUT_MS', 20_000, 1, 2 ** 31 - 1),
+    keepaliveTimeMs: readInteger(env, 'KEEPALIVE_TIME_MS', DEFAULT_KEEPALIVE_TIME_MS, 0, 2 ** 31 - 1),
+    keepaliveTimeoutMs: readInteger(env, 'KEEPALIVE_TIMEOUT_MS', DEFAULT_KEEPALIVE_TIMEOUT_MS, 1, 2 ** 31 - 1),
     maxConnectionAgeMs: readInteger(env, 'MAX_CONNECTION_AGE_MS', 0, 0, 2 ** 31 - 1),
     maxConnectionAgeGraceMs: readInteger(env, 'MAX_CONNECTION_AGE_GRACE_MS', 0, 0, 2 ** 31 - 1),
     maxConcurrentCalls: readInteger(env, 'MAX_CONCURRENT_CALLS', DEFAULT_MAX_CONCURRENT_CALLS, 0, 1_000_000),
+    maxConcurrentStreams: readInteger(env, 'MAX_CONCURRENT_STREAMS', DEFAULT_MAX_CONCURRENT_STREAMS, 1, 2 ** 31 - 1),
+    requestTimeoutMs: readInteger(env, 'REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_TIMEOUT_MS, 0, 2 ** 31 - 1),
+    maxHealthWatches: readInteger(env, 'MAX_HEALTH_WATCHES', DEFAULT_MAX_HEALTH_WATCHES, 0, 1_000_000),
+    maxConnectionIdleMs: readInteger(env, 'MAX_CONNECTION_IDLE_MS', DEFAULT_MAX_CONNECTION_IDLE_MS, 0, 2 ** 31 - 1),
+    memoryLimit: readMemoryLimit(env),
     workers: readWorkers(env),
     xdsServer: readXdsServer(env),
     auth: readAuth(env),

@@ -3,30 +3,11 @@
 // hands them out round-robin, one connection at a time). The primary serves no
 // calls; it keeps the count up and turns a SIGTERM into a drain of every worker.
 import cluster, { type Worker } from 'node:cluster';
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import type { Config, Env } from '../config.js';
 import type { Logger } from '../logger.js';
+import { usableCpus } from './cgroup.js';
 
-const CGROUP_CPU_MAX = '/sys/fs/cgroup/cpu.max';
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
-
-/**
- * CPUs this process may use: the CPUs it can run on, capped by a cgroup v2 CPU quota (a Kubernetes CPU
- * limit), which availableParallelism() does not see. A quota of 1.5 CPUs counts as 2.
- */
-export function usableCpus(cpuMaxFile: string = CGROUP_CPU_MAX): number {
-  const cpus = availableParallelism();
-  let quota: string | undefined;
-  let period: string | undefined;
-  try {
-    [quota, period] = readFileSync(cpuMaxFile, 'utf8').trim().split(/\s+/);
-  } catch {
-    return cpus; // no cgroup v2 CPU controller here
-  }
-  if (quota === undefined || quota === 'max' || !(Number(period) > 0) || !(Number(quota) > 0)) return cpus;
-  return Math.max(1, Math.min(cpus, Math.ceil(Number(quota) / Number(period))));
-}
 
 export function resolveWorkerCount(workers: Config['workers'], cpus: () => number = usableCpus): number {
   return workers === 'auto' ? cpus() : workers;

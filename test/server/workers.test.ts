@@ -1,37 +1,19 @@
-import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import t, { type Test } from 'tap';
 import { connect, greeterClient } from '../../src/client/connect.js';
-import { resolveWorkerCount, usableCpus } from '../../src/server/workers.js';
+import { usableCpus } from '../../src/server/cgroup.js';
+import { resolveWorkerCount } from '../../src/server/workers.js';
 import { sayHello } from '../helpers/calls.js';
 import { freePort, spawnEntry, type Spawned } from '../helpers/process.js';
 import { eventually } from '../helpers/server.js';
-import { temporaryDirectory } from '../helpers/temp-dir.js';
 
 const SAY_HELLO = '/helloworld.Greeter/SayHello';
-
-function cpuMax(t: Test, content: string): string {
-  const file = join(temporaryDirectory(t, 'cloudrun-grpc-cpu-max-'), 'cpu.max');
-  writeFileSync(file, content);
-  return file;
-}
 
 t.test('WORKERS=auto counts the CPUs this process may use; a number is taken as it is', async (t) => {
   t.equal(resolveWorkerCount('auto', () => 3), 3);
   t.equal(resolveWorkerCount(2, () => 3), 2);
   t.equal(resolveWorkerCount('auto'), usableCpus());
-});
-
-t.test('usableCpus honours a cgroup v2 CPU quota, rounding up, and ignores an absent or unlimited one', async (t) => {
-  const cpus = availableParallelism();
-  t.equal(usableCpus(cpuMax(t, '50000 100000\n')), 1, 'half a CPU is one worker');
-  t.equal(usableCpus(cpuMax(t, '150000 100000\n')), Math.min(cpus, 2), '1.5 CPUs round up to 2');
-  t.equal(usableCpus(cpuMax(t, 'max 100000\n')), cpus);
-  t.equal(usableCpus(cpuMax(t, 'garbage\n')), cpus);
-  t.equal(usableCpus('/nonexistent/cpu.max'), cpus);
 });
 
 /** Starts the entry point with WORKERS=2 and waits until both workers listen. */
