@@ -1,10 +1,12 @@
-// One access line per RPC, written when the call ends: method, status code,
-// duration, messages each way, peer, and the trace fields Cloud Logging links
-// to. It is written for every call, so nothing is built for it unless its level
-// is on.
+// One access line per RPC, written when the call ends: method, status code
+// (the one the client received), duration, messages each way, peer, and the
+// trace fields Cloud Logging links to. It is written for every call, so nothing
+// is built for it unless its level is on. Calls that end before their request
+// arrived (client resets, mostly) are rate-limited: see early-resets.ts.
 import * as grpc from '@grpc/grpc-js';
 import type { Level } from 'pino';
 import type { Logger } from '../logger.js';
+import { EarlyResets } from './early-resets.js';
 import { traceFields } from './trace.js';
 
 type ConnectionInfo = ReturnType<grpc.ServerInterceptingCall['getConnectionInfo']>;
@@ -63,15 +65,23 @@ function peerOf({ remoteAddress, remotePort }: ConnectionInfo): string {
 }
 
 export class AccessLog {
+  private readonly earlyResets: EarlyResets;
+
   /** `project`: the Google Cloud project, which the trace field must name; without it no trace fields. */
   constructor(
     private readonly logger: Logger,
     private readonly project: string | undefined,
-  ) {}
+  ) {
+    this.earlyResets = new EarlyResets(logger);
+  }
 
-  /** Writes the line for `call`, which ended with `code` (and `details`, logged unless the call succeeded). */
-  write(call: LoggedCall, code: grpc.status, details: string | undefined): void {
-    const level = levelFor(code);
+  /**
+   * Writes the line for `call`, which ended with `code` (and `details`, logged unless the call succeeded).
+   * `unstarted`: the client went before its request arrived; such lines are INFO, and rate-limited.
+   */
+  write(call: LoggedCall, code: grpc.status, details: string | undefined, unstarted = false): void {
+    if (unstarted && !this.earlyResets.admit(performance.now())) return;
+    const level = unstarted ? 'info' : levelFor(code);
     if (!this.logger.isLevelEnabled(level)) return;
     const durationMs = Math.round((performance.now() - call.started) * 1000) / 1000;
     const codeName = grpc.status[code];

@@ -1,7 +1,9 @@
 // The one server interceptor every call passes through. It asks admission.ts
 // whether to take the call on, keeps it in the list of calls in flight
-// (in-flight.ts) while it runs, and has access-log.ts write its line when it
-// ends; each of those decides for itself, this file only counts and wires.
+// (in-flight.ts) while it runs, tells call-bounds.ts what its replies hold, and
+// has access-log.ts write its line when it ends, with the status that went on
+// the wire (call-transport.ts); each of those decides for itself, this file
+// only counts and wires.
 //
 // It runs on every call and every message, so it is built to cost little: one
 // object per call (TrackedCall is at once the call the handler talks to, the
@@ -10,7 +12,9 @@
 // unless its level is on.
 import * as grpc from '@grpc/grpc-js';
 import type { AccessLog, LoggedCall } from './access-log.js';
-import type { Admission, Ticket } from './admission.js';
+import { refused, type Admission, type Ticket } from './admission.js';
+import type { CallBounds } from './call-bounds.js';
+import { heldBytes, resetStream, sentCode, sentDetails, streamClosed } from './call-transport.js';
 import type { InFlightCalls, ListedCall } from './in-flight.js';
 
 type InterceptingServerListener = Parameters<grpc.ServerInterceptingCall['start']>[0];
@@ -21,16 +25,28 @@ export interface CallTracking {
   readonly admission: Admission;
   readonly inFlight: InFlightCalls;
   readonly accessLog: AccessLog;
+  /** The request timeout and the memory budget, told of every reply as it is written. */
+  readonly bounds: CallBounds;
 }
-
-/** A cancel this close to the deadline is the deadline's doing. */
-const DEADLINE_SLACK_MS = 5;
 
 class TrackedCall extends grpc.ServerInterceptingCall implements ListedCall, LoggedCall, InterceptingServerListener {
   messagesIn = 0;
   messagesOut = 0;
   metadata: grpc.Metadata | undefined;
+  /** A status has been sent (or the call is over): the handler's writes go nowhere. */
   ended = false;
+  /** Logged and given back to admission and the in-flight list. */
+  private finished = false;
+  /** The client has ended its side of the stream: the whole request has arrived. */
+  requestEnded = false;
+  /** Set when the server reset the stream: what the client was told by the reset. */
+  private resetStatus: { code: grpc.status; details: string } | undefined;
+  /**
+   * The client ended its stream before sending the request message, and grpc-js answered UNIMPLEMENTED. A
+   * client that cancels (node:http2's close(), grpc-js's cancel()) sends END_STREAM just before its
+   * RST_STREAM, so this is mostly a reset the server saw as an empty request.
+   */
+  private noRequest = false;
   readonly started = performance.now();
   older: ListedCall | undefined;
   newer: ListedCall | undefined;
@@ -42,14 +58,26 @@ class TrackedCall extends grpc.ServerInterceptingCall implements ListedCall, Log
     private readonly next: grpc.ServerInterceptingCallInterface,
     private readonly tracking: CallTracking,
     readonly ticket: Ticket,
+    /** Unary and server streaming: one request message, then the end of the client's stream. */
+    private readonly singleRequest: boolean,
   ) {
     super(next);
+  }
+
+  get awaitingRequest(): boolean {
+    return this.singleRequest && !this.requestEnded;
+  }
+
+  heldBytes(): number {
+    return heldBytes(this.next);
   }
 
   // The handler's side: what it sends goes straight to the transport, counted.
   override start(listener: InterceptingServerListener): void {
     this.handler = listener;
     this.next.start(this);
+    // A stream reset before the call started is never reported to a listener: end the call here.
+    if (streamClosed(this.next)) this.onCancel();
   }
 
   override sendMetadata(metadata: grpc.Metadata): void {
@@ -61,16 +89,22 @@ class TrackedCall extends grpc.ServerInterceptingCall implements ListedCall, Log
     if (this.ended) return;
     this.messagesOut += 1;
     this.next.sendMessage(message, callback);
+    // The reply is now serialized and queued on the stream: count it against the memory budget at once.
+    this.tracking.bounds.noteWrite(heldBytes(this.next));
   }
 
+  // The access line is written once the call is over (onCancel), from the status that went on the wire.
   override sendStatus(status: PartialStatus): void {
-    this.finish(status.code, status.details);
+    this.ended = true;
+    if (this.messagesIn === 0 && this.requestEnded && this.singleRequest && status.code === grpc.status.UNIMPLEMENTED) {
+      this.noRequest = true;
+    }
     this.next.sendStatus(status);
   }
 
   // The transport's side: what arrives goes straight to the handler, counted.
   onReceiveMetadata(metadata: grpc.Metadata): void {
-    if (this.ticket === 'shed') return this.sendStatus(this.tracking.admission.overloaded);
+    if (refused(this.ticket)) return this.sendStatus(this.tracking.admission.refusal(this.ticket));
     this.metadata = metadata;
     this.handler!.onReceiveMetadata(metadata);
   }
@@ -81,19 +115,30 @@ class TrackedCall extends grpc.ServerInterceptingCall implements ListedCall, Log
   }
 
   onReceiveHalfClose(): void {
+    this.requestEnded = true;
     this.handler!.onReceiveHalfClose();
   }
 
+  /** grpc-js calls this once the call is over, whoever ended it: the stream has closed or its status is out. */
   onCancel(): void {
-    this.finish(this.cancelledCode(), undefined);
+    this.ended = true;
+    this.finish();
     this.cancelHandler();
   }
 
   abort(status: { code: grpc.status; details: string }): void {
     if (this.ended) return;
-    this.sendStatus(status);
+    this.sendStatus({ ...status, metadata: null });
     // Tell the handler now: the transport's own cancel waits until the client has read what was written.
     this.cancelHandler();
+  }
+
+  abortAndReset(status: { code: grpc.status; details: string }, rstCode: number): void {
+    if (this.finished) return;
+    this.abort(status);
+    // A status behind replies the client does not read would never reach it: the reset does.
+    this.resetStatus = status;
+    resetStream(this.next, rstCode);
   }
 
   private cancelHandler(): void {
@@ -102,23 +147,24 @@ class TrackedCall extends grpc.ServerInterceptingCall implements ListedCall, Log
     this.handler?.onCancel();
   }
 
-  private finish(code: grpc.status, details: string | undefined): void {
-    if (this.ended) return;
-    this.ended = true;
+  /**
+   * Logs the status the client got: the one on the wire (grpc-js sends some itself: size limits, decode
+   * errors, a bad grpc-timeout, the deadline), else the one our reset stood for, else the client went away:
+   * CANCELLED. Calls that never got their request (resets, mostly) may be many: the access log rate-limits them.
+   */
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
     const { admission, inFlight, accessLog } = this.tracking;
-    if (this.ticket !== 'shed') {
+    if (!refused(this.ticket)) {
       admission.release(this.ticket);
       inFlight.delete(this);
     }
-    accessLog.write(this, code, details);
-  }
-
-  /** A call the server ended itself (deadline) is reported to us only as a cancel. */
-  private cancelledCode(): grpc.status {
-    const deadline = this.next.getDeadline();
-    // grpc-js's deadline timer can fire a millisecond before Date.now() reaches the deadline.
-    const passed = (deadline instanceof Date ? deadline.getTime() : deadline) <= Date.now() + DEADLINE_SLACK_MS;
-    return passed ? grpc.status.DEADLINE_EXCEEDED : grpc.status.CANCELLED;
+    const code = sentCode(this.next);
+    if (code === grpc.status.OK) accessLog.write(this, code, undefined);
+    else if (code !== undefined) accessLog.write(this, code, sentDetails(this.next), this.noRequest);
+    else if (this.resetStatus !== undefined) accessLog.write(this, this.resetStatus.code, this.resetStatus.details);
+    else accessLog.write(this, grpc.status.CANCELLED, undefined, this.messagesIn === 0);
   }
 }
 
@@ -127,8 +173,8 @@ export function trackCalls(tracking: CallTracking): grpc.ServerInterceptor {
   return (methodDescriptor, next) => {
     const method = methodDescriptor.path;
     const ticket = tracking.admission.admit(method);
-    const call = new TrackedCall(method, next, tracking, ticket);
-    if (ticket !== 'shed') tracking.inFlight.add(call);
+    const call = new TrackedCall(method, next, tracking, ticket, !methodDescriptor.requestStream);
+    if (!refused(ticket)) tracking.inFlight.add(call);
     return call;
   };
 }

@@ -1,14 +1,12 @@
 // The calls in flight: what a drain waits for, then ends with UNAVAILABLE once
-// its grace is over, and what operators and tests can list.
-import type * as grpc from '@grpc/grpc-js';
+// its grace is over, what call-bounds.ts sweeps for calls that hold too much,
+// and what operators and tests can list.
+import type { BoundedCall } from './call-bounds.js';
 
-/** A call in flight, as the drain and the tests see it. */
-export interface InFlightCall {
-  readonly method: string;
+/** A call in flight, as the drain, the bounds and the tests see it. */
+export interface InFlightCall extends BoundedCall {
   readonly messagesIn: number;
   readonly messagesOut: number;
-  /** Ends the call now with `status`, and tells its handler it was cancelled so it stops working. */
-  abort(status: { code: grpc.status; details: string }): void;
 }
 
 /** A call as the list holds it: the call carries its own links. */

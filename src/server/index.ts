@@ -9,7 +9,9 @@ import { grpcJsXds } from '../xds.js';
 import { AccessLog } from './access-log.js';
 import { Admission } from './admission.js';
 import { createAuthInterceptor, type CertificateSource } from './auth.js';
+import { BUDGET_SHARE, CallBounds } from './call-bounds.js';
 import { trackCalls } from './calls.js';
+import { resolveMemoryLimit } from './cgroup.js';
 import { drain } from './drain.js';
 import { greeterHandlers } from './greeter.js';
 import { createHealth } from './health.js';
@@ -42,11 +44,16 @@ function serverOptions(config: Config, interceptors: grpc.ServerInterceptor[]): 
     'grpc.max_receive_message_length': config.maxReceiveMessageBytes,
     'grpc.max_send_message_length': config.maxSendMessageBytes,
     interceptors,
+    // One connection may hold at most this many calls: the rest of its streams wait their turn in the client.
+    'grpc.max_concurrent_streams': config.maxConcurrentStreams,
   };
+  // Keepalive also closes a connection that never sent the HTTP/2 preface (it cannot answer the PING), and one
+  // that Node 20 would otherwise keep open for ever after the server sent it a GOAWAY.
   if (config.keepaliveTimeMs > 0) {
     options['grpc.keepalive_time_ms'] = config.keepaliveTimeMs;
     options['grpc.keepalive_timeout_ms'] = config.keepaliveTimeoutMs;
   }
+  if (config.maxConnectionIdleMs > 0) options['grpc.max_connection_idle_ms'] = config.maxConnectionIdleMs;
   if (config.maxConnectionAgeMs > 0) {
     options['grpc.max_connection_age_ms'] = config.maxConnectionAgeMs;
     options['grpc.max_connection_age_grace_ms'] = config.maxConnectionAgeGraceMs;
@@ -68,8 +75,14 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
   const health = createHealth();
   // grpc-js puts the first interceptor nearest the wire: call tracking goes first so that the access
   // line also covers the calls the auth check ends before their handler.
-  const admission = new Admission(config.maxConcurrentCalls);
-  const interceptors = [trackCalls({ admission, inFlight, accessLog: new AccessLog(logger, config.project) })];
+  const admission = new Admission(config.maxConcurrentCalls, config.maxHealthWatches);
+  const memoryLimit = resolveMemoryLimit(config.memoryLimit);
+  const bounds = new CallBounds(() => inFlight.list(), {
+    requestTimeoutMs: config.requestTimeoutMs,
+    budgetBytes: Math.floor(memoryLimit * BUDGET_SHARE),
+    logger,
+  });
+  const interceptors = [trackCalls({ admission, inFlight, accessLog: new AccessLog(logger, config.project), bounds })];
   if (config.auth !== undefined) interceptors.push(createAuthInterceptor(config.auth, idTokenCertificates));
 
   // XdsServer is a grpc.Server whose ports serve only once the control plane has sent their Listener
@@ -108,6 +121,7 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
         );
       }
       health.set('SERVING');
+      bounds.start();
       const tls = config.tls !== undefined;
       const auth = config.auth?.audiences.join(', ');
       logger.info(
@@ -119,6 +133,7 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
           interop: config.interop,
           tls,
           auth_audience: auth,
+          memory_limit_mib: Math.round(memoryLimit / 2 ** 20),
         },
         `Greeter listening on port ${port}${tls ? ' (TLS)' : ''}; streaming ${streaming.enabled ? 'on' : 'off'} ` +
           `(${streaming.reason}); ${auth === undefined ? 'no token verification' : `ID tokens verified for ${auth}`}`,
@@ -126,10 +141,13 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
       return port;
     },
     drain(reason) {
-      draining ??= drain({ server, health, inFlight, graceMs: config.shutdownGraceMs, logger }, reason);
+      draining ??= drain({ server, health, inFlight, graceMs: config.shutdownGraceMs, logger }, reason).finally(() => bounds.stop());
       return draining;
     },
-    close: () => server.forceShutdown(),
+    close: () => {
+      bounds.stop();
+      server.forceShutdown();
+    },
     inFlight: () => inFlight.list(),
   };
 }

@@ -3,6 +3,7 @@
 // them up first. Shared by test/server/bad-input.test.ts and bench/fuzz.ts.
 import { connect as http2Connect, constants, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
 import { connect as tcpConnect } from 'node:net';
+import { SAY_HELLO, grpcFrame, grpcHeaders } from './attacks.js';
 
 /** What came back: an HTTP status, a gRPC status, or the stream or connection being cut. */
 export interface BadInputOutcome {
@@ -18,29 +19,10 @@ export interface BadInput {
   send(address: string): Promise<BadInputOutcome>;
 }
 
-const SAY_HELLO = '/helloworld.Greeter/SayHello';
 const TIMEOUT_MS = 10_000;
-
-/** A gRPC length-prefixed message: flag byte, 4-byte length, then `body` (which may be shorter than `length`). */
-function frame(body: Buffer, { length = body.length, compressed = false } = {}): Buffer {
-  const header = Buffer.alloc(5);
-  header.writeUInt8(compressed ? 1 : 0, 0);
-  header.writeUInt32BE(length, 1);
-  return Buffer.concat([header, body]);
-}
 
 /** HelloRequest{name: "fuzz"}: field 1, wire type 2, length 4. */
 const GOOD_REQUEST = Buffer.from([0x0a, 0x04, ...Buffer.from('fuzz')]);
-
-function grpcHeaders(extra: OutgoingHttpHeaders = {}): OutgoingHttpHeaders {
-  return {
-    [constants.HTTP2_HEADER_METHOD]: 'POST',
-    [constants.HTTP2_HEADER_PATH]: SAY_HELLO,
-    [constants.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
-    te: 'trailers',
-    ...extra,
-  };
-}
 
 /** One request on a session of its own (so a connection-level error stays with it), read to its end. */
 function request(address: string, headers: OutgoingHttpHeaders, body: Buffer | undefined): Promise<BadInputOutcome> {
@@ -88,21 +70,21 @@ function rawBytes(address: string, bytes: Buffer): Promise<BadInputOutcome> {
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
 export const BAD_INPUTS: readonly BadInput[] = [
-  { name: 'truncated message (length says 10, 3 bytes sent)', send: (a) => request(a, grpcHeaders(), frame(GOOD_REQUEST.subarray(0, 3), { length: 10 })) },
-  { name: 'bytes that are not a HelloRequest', send: (a) => request(a, grpcHeaders(), frame(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]))) },
-  { name: 'a cut-off frame header', send: (a) => request(a, grpcHeaders(), Buffer.from([0, 0, 0])) },
-  { name: 'no request message at all', send: (a) => request(a, grpcHeaders(), undefined) },
-  { name: 'two request messages to a unary method', send: (a) => request(a, grpcHeaders(), Buffer.concat([frame(GOOD_REQUEST), frame(GOOD_REQUEST)])) },
-  { name: 'compressed flag without grpc-encoding', send: (a) => request(a, grpcHeaders(), frame(GOOD_REQUEST, { compressed: true })) },
-  { name: 'unknown grpc-encoding', send: (a) => request(a, grpcHeaders({ 'grpc-encoding': 'snappy' }), frame(GOOD_REQUEST, { compressed: true })) },
-  { name: 'a length prefix of 2 GiB', send: (a) => request(a, grpcHeaders(), frame(Buffer.alloc(16), { length: 0x7fffffff })) },
-  { name: 'content-type application/json', send: (a) => request(a, grpcHeaders({ 'content-type': 'application/json' }), Buffer.from('{"name":"fuzz"}')) },
+  { name: 'truncated message (length says 10, 3 bytes sent)', send: (a) => request(a, grpcHeaders(SAY_HELLO), grpcFrame(GOOD_REQUEST.subarray(0, 3), { length: 10 })) },
+  { name: 'bytes that are not a HelloRequest', send: (a) => request(a, grpcHeaders(SAY_HELLO), grpcFrame(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]))) },
+  { name: 'a cut-off frame header', send: (a) => request(a, grpcHeaders(SAY_HELLO), Buffer.from([0, 0, 0])) },
+  { name: 'no request message at all', send: (a) => request(a, grpcHeaders(SAY_HELLO), undefined) },
+  { name: 'two request messages to a unary method', send: (a) => request(a, grpcHeaders(SAY_HELLO), Buffer.concat([grpcFrame(GOOD_REQUEST), grpcFrame(GOOD_REQUEST)])) },
+  { name: 'compressed flag without grpc-encoding', send: (a) => request(a, grpcHeaders(SAY_HELLO), grpcFrame(GOOD_REQUEST, { compressed: true })) },
+  { name: 'unknown grpc-encoding', send: (a) => request(a, grpcHeaders(SAY_HELLO, { 'grpc-encoding': 'snappy' }), grpcFrame(GOOD_REQUEST, { compressed: true })) },
+  { name: 'a length prefix of 2 GiB', send: (a) => request(a, grpcHeaders(SAY_HELLO), grpcFrame(Buffer.alloc(16), { length: 0x7fffffff })) },
+  { name: 'content-type application/json', send: (a) => request(a, grpcHeaders(SAY_HELLO, { 'content-type': 'application/json' }), Buffer.from('{"name":"fuzz"}')) },
   { name: 'no content-type, GET', send: (a) => request(a, { ':method': 'GET', ':path': SAY_HELLO }, undefined) },
-  { name: 'unknown method', send: (a) => request(a, grpcHeaders({ ':path': '/helloworld.Greeter/Nope' }), frame(GOOD_REQUEST)) },
-  { name: 'unknown service', send: (a) => request(a, grpcHeaders({ ':path': '/no.Such/Service' }), frame(GOOD_REQUEST)) },
-  { name: 'a malformed grpc-timeout', send: (a) => request(a, grpcHeaders({ 'grpc-timeout': 'soon' }), frame(GOOD_REQUEST)) },
-  { name: '64 KiB of metadata', send: (a) => request(a, grpcHeaders({ 'x-big': 'a'.repeat(64 * 1024) }), frame(GOOD_REQUEST)) },
-  { name: '1 MiB of metadata', send: (a) => request(a, grpcHeaders({ 'x-big': 'a'.repeat(1024 * 1024) }), frame(GOOD_REQUEST)) },
+  { name: 'unknown method', send: (a) => request(a, grpcHeaders(SAY_HELLO, { ':path': '/helloworld.Greeter/Nope' }), grpcFrame(GOOD_REQUEST)) },
+  { name: 'unknown service', send: (a) => request(a, grpcHeaders(SAY_HELLO, { ':path': '/no.Such/Service' }), grpcFrame(GOOD_REQUEST)) },
+  { name: 'a malformed grpc-timeout', send: (a) => request(a, grpcHeaders(SAY_HELLO, { 'grpc-timeout': 'soon' }), grpcFrame(GOOD_REQUEST)) },
+  { name: '64 KiB of metadata', send: (a) => request(a, grpcHeaders(SAY_HELLO, { 'x-big': 'a'.repeat(64 * 1024) }), grpcFrame(GOOD_REQUEST)) },
+  { name: '1 MiB of metadata', send: (a) => request(a, grpcHeaders(SAY_HELLO, { 'x-big': 'a'.repeat(1024 * 1024) }), grpcFrame(GOOD_REQUEST)) },
   { name: 'bytes that are not HTTP/2', send: (a) => rawBytes(a, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n\x00\xff garbage')) },
   { name: 'the HTTP/2 preface then garbage frames', send: (a) => rawBytes(a, Buffer.concat([PREFACE, Buffer.from([0, 0, 4, 0xee, 0xff, 0, 0, 0, 9, 1, 2, 3, 4]), Buffer.alloc(64, 0xab)])) },
 ];

@@ -1,0 +1,90 @@
+// What grpc-js's server call knows about its HTTP/2 stream and does not
+// expose: the status it actually sent, the bytes it holds for the call, and a
+// way to reset the stream. grpc-js ends some calls itself (an oversize or
+// undecodable message, a bad grpc-timeout, an unknown encoding, a deadline)
+// and tells interceptors only that the call was cancelled; the access log needs
+// what the client got, and the memory budget needs the bytes.
+//
+// This is the one module that reads grpc-js's internals (BaseServerInterceptingCall
+// in @grpc/grpc-js 1.14: `stream`, `decoder`, and `nextCall` on interceptors'
+// calls). test/server/abuse-status.test.ts fails if an upgrade moves them.
+import type { ServerHttp2Stream } from 'node:http2';
+import type * as grpc from '@grpc/grpc-js';
+
+/** grpc-js's StreamDecoder: a message of `readMessageSize` bytes of which `readMessageRemaining` have not arrived. */
+interface PartialMessage {
+  readonly readState: number;
+  readonly readMessageSize: number;
+  readonly readMessageRemaining: number;
+}
+
+/** The innermost call, which owns the stream. */
+interface TransportCall {
+  readonly stream: ServerHttp2Stream;
+  readonly decoder: PartialMessage;
+}
+
+/** StreamDecoder's ReadState.READING_MESSAGE. */
+const READING_MESSAGE = 2;
+/** Interceptors wrap the base call; XdsServer adds a few of its own. */
+const MAX_DEPTH = 8;
+
+function transportOf(call: grpc.ServerInterceptingCallInterface): TransportCall | undefined {
+  let inner: unknown = call;
+  for (let depth = 0; depth < MAX_DEPTH && inner !== undefined && inner !== null; depth += 1) {
+    if ((inner as Partial<TransportCall>).stream !== undefined) return inner as TransportCall;
+    inner = (inner as { nextCall?: unknown }).nextCall;
+  }
+  return undefined;
+}
+
+function sentHeaders(call: grpc.ServerInterceptingCallInterface): Record<string, unknown> | undefined {
+  const stream = transportOf(call)?.stream;
+  // Trailers, or the headers of a trailers-only reply.
+  return stream === undefined ? undefined : (stream.sentTrailers ?? stream.sentHeaders);
+}
+
+/**
+ * The status code the server sent the client on this call's stream, or undefined when it sent none (the
+ * client reset the stream first, or the connection went). Allocates nothing: it runs for every call.
+ */
+export function sentCode(call: grpc.ServerInterceptingCallInterface): grpc.status | undefined {
+  const code = sentHeaders(call)?.['grpc-status'];
+  return code === undefined ? undefined : Number(code);
+}
+
+/** The details (grpc-message) sent with that status, if any. */
+export function sentDetails(call: grpc.ServerInterceptingCallInterface): string | undefined {
+  const message = sentHeaders(call)?.['grpc-message'];
+  return message === undefined || message === '' ? undefined : decodeURIComponent(String(message));
+}
+
+/**
+ * Bytes this call holds in memory: the part of a request message that has arrived (grpc-js keeps it until
+ * the whole message is there), request bytes read but not yet taken, and reply bytes written but not yet
+ * taken by the client (flow control holds them while it does not read).
+ */
+export function heldBytes(call: grpc.ServerInterceptingCallInterface): number {
+  const transport = transportOf(call);
+  if (transport === undefined) return 0;
+  const { stream, decoder } = transport;
+  const partial = decoder.readState === READING_MESSAGE ? decoder.readMessageSize - decoder.readMessageRemaining : 0;
+  return partial + stream.readableLength + stream.writableLength;
+}
+
+/**
+ * Resets the call's stream with HTTP/2 error `code`, after the status the call has sent: for a call whose
+ * client does not read, a status cannot get past the replies waiting for it, and the memory the stream holds
+ * (and a client still sending) is let go only with the stream. gRPC clients report ENHANCE_YOUR_CALM as
+ * RESOURCE_EXHAUSTED.
+ */
+export function resetStream(call: grpc.ServerInterceptingCallInterface, code: number): void {
+  const stream = transportOf(call)?.stream;
+  if (stream !== undefined && !stream.destroyed) stream.close(code);
+}
+
+/** Whether the call's stream has closed: a status sent now would reach nobody. */
+export function streamClosed(call: grpc.ServerInterceptingCallInterface): boolean {
+  const stream = transportOf(call)?.stream;
+  return stream !== undefined && (stream.closed || stream.destroyed);
+}

@@ -1,0 +1,100 @@
+// The access line records the status the client received, with its details and
+// severity, also for the calls grpc-js ends itself (size limits, decode errors,
+// bad headers) and for calls the client cancels or resets.
+import type { ClientHttp2Stream } from 'node:http2';
+import { gzipSync } from 'node:zlib';
+import * as grpc from '@grpc/grpc-js';
+import t from 'tap';
+import { collect } from '../helpers/calls.js';
+import { SAY_HELLO, grpcFrame, openSession, openStream, sayHelloRequest } from '../helpers/attacks.js';
+import { accessLine, eventually, startServer } from '../helpers/server.js';
+
+const { CANCELLED, INTERNAL, RESOURCE_EXHAUSTED, UNIMPLEMENTED } = grpc.status;
+const MiB = 1024 * 1024;
+
+const CASES = [
+  {
+    name: 'an oversize message',
+    body: grpcFrame(Buffer.alloc(16), { length: 0x7fffffff }),
+    headers: {},
+    expected: { status: RESOURCE_EXHAUSTED, severity: 'WARNING', details: /larger than max/ },
+  },
+  {
+    name: 'a gzip bomb (5 MiB once inflated)',
+    body: grpcFrame(gzipSync(Buffer.concat([Buffer.from([0x0a, 0x80, 0x80, 0x40]), Buffer.alloc(5 * MiB, 0x61)])), { compressed: true }),
+    headers: { 'grpc-encoding': 'gzip' },
+    expected: { status: RESOURCE_EXHAUSTED, severity: 'WARNING', details: /decompresses to a size larger than/ },
+  },
+  {
+    name: 'bytes that are not a HelloRequest',
+    body: grpcFrame(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f])),
+    headers: {},
+    expected: { status: INTERNAL, severity: 'ERROR', details: /Error deserializing request/ },
+  },
+  {
+    name: 'a malformed grpc-timeout',
+    body: sayHelloRequest(),
+    headers: { 'grpc-timeout': 'soon' },
+    expected: { status: INTERNAL, severity: 'ERROR', details: /Invalid grpc-timeout value "soon"/ },
+  },
+  {
+    name: 'an unknown grpc-encoding',
+    body: grpcFrame(Buffer.from([0x0a, 0x01, 0x41]), { compressed: true }),
+    headers: { 'grpc-encoding': 'snappy' },
+    expected: { status: UNIMPLEMENTED, severity: 'ERROR', details: /unsupported encoding "snappy"/ },
+  },
+] as const;
+
+for (const { name, body, headers, expected } of CASES) {
+  t.test(`${name}: the client gets ${grpc.status[expected.status]} and the access line says the same, with details`, async (t) => {
+    const server = await startServer(t);
+    const session = await openSession(server.address);
+    t.teardown(() => session.destroy());
+    const end = await openStream(session, SAY_HELLO, body, true, true, headers).ended;
+    t.equal(end.grpcStatus, expected.status);
+    const line = await accessLine(server.logs, SAY_HELLO);
+    t.match(line, { code: grpc.status[expected.status], severity: expected.severity, details: expected.details });
+    t.equal(line.details, end.grpcMessage, 'the details the client got');
+  });
+}
+
+t.test('a BidiHello the client cancels is logged CANCELLED, never OK', async (t) => {
+  const server = await startServer(t);
+  const bidi = server.client().BidiHello();
+  const outcome = collect(bidi);
+  bidi.write({ name: 'Ada' });
+  await new Promise((resolve) => bidi.once('data', resolve));
+  bidi.cancel();
+  t.equal((await outcome).status.code, CANCELLED);
+  const line = await accessLine(server.logs, '/helloworld.Greeter/BidiHello');
+  t.match(line, { code: 'CANCELLED', severity: 'INFO', messages_in: 1, messages_out: 1 });
+});
+
+const RESETS = [
+  {
+    how: 'RST_STREAM alone',
+    reset: (stream: ClientHttp2Stream) => stream.destroy(),
+    expected: { code: 'CANCELLED', severity: 'INFO', messages_in: 0 },
+  },
+  {
+    // node:http2's close() (and grpc-js's cancel) end the stream, then reset it: grpc-js answers the empty request first.
+    how: 'END_STREAM then RST_STREAM',
+    reset: (stream: ClientHttp2Stream) => stream.close(0x8),
+    expected: { code: 'UNIMPLEMENTED', severity: 'INFO', messages_in: 0, details: /Received no request message/ },
+  },
+] as const;
+
+for (const { how, reset, expected } of RESETS) {
+  t.test(`a SayHello reset (${how}) before its request arrived writes one line, ${expected.code} at INFO`, async (t) => {
+    const server = await startServer(t);
+    const session = await openSession(server.address);
+    t.teardown(() => session.destroy());
+    const raw = openStream(session, SAY_HELLO, undefined, false);
+    await eventually(() => server.server.inFlight().length === 1, 5000, 'the call to begin');
+    reset(raw.stream);
+    await raw.ended;
+    t.match(await accessLine(server.logs, SAY_HELLO), expected);
+    await eventually(() => server.server.inFlight().length === 0);
+    t.equal(server.logs.filter((l) => l.method === SAY_HELLO).length, 1, 'one line only');
+  });
+}

@@ -1,0 +1,167 @@
+// Each attack on the server's resources, at a small scale, over real sockets:
+// a well-behaved client on another connection keeps getting OK, the attacker's
+// calls end with the documented status, and each bad call's access line says
+// what its client saw. bench/abuse.ts runs the same attacks at full scale.
+import * as grpc from '@grpc/grpc-js';
+import t from 'tap';
+import { sayHello } from '../helpers/calls.js';
+import {
+  HEALTH_WATCH,
+  LOTS_OF_REPLIES,
+  SAY_HELLO,
+  grpcFrame,
+  headersWithoutData,
+  healthWatches,
+  openSession,
+  openStream,
+  partialMessages,
+  rapidReset,
+  silentConnections,
+  unreadReplies,
+  type RawStream,
+  type StreamEnd,
+} from '../helpers/attacks.js';
+import { eventually, startServer, type LogLine, type TestServer } from '../helpers/server.js';
+
+const { OK, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED } = grpc.status;
+const ENHANCE_YOUR_CALM = 0xb;
+const MiB = 1024 * 1024;
+
+/** A SayHello on a connection of its own, as a well-behaved client makes it. */
+async function probe(server: TestServer): Promise<grpc.status> {
+  return (await sayHello(server.client(), { name: 'Ada' }, { deadline: Date.now() + 5000 })).status.code;
+}
+
+/** The ends of `streams` so far, filled in as each ends. */
+function endings(streams: readonly RawStream[]): StreamEnd[] {
+  const ends: StreamEnd[] = [];
+  for (const s of streams) void s.ended.then((end) => ends.push(end));
+  return ends;
+}
+
+function linesFor(logs: LogLine[], method: string): LogLine[] {
+  return logs.filter((line) => line.method === method);
+}
+
+/** RESOURCE_EXHAUSTED as the client saw it: the status itself, or a reset with ENHANCE_YOUR_CALM (which gRPC clients report as RESOURCE_EXHAUSTED). */
+function resourceExhausted(end: StreamEnd): boolean {
+  return end.grpcStatus === RESOURCE_EXHAUSTED || (end.grpcStatus === undefined && end.rstCode === ENHANCE_YOUR_CALM);
+}
+
+t.test('one connection cannot take every call slot: streams beyond MAX_CONCURRENT_STREAMS wait, and another connection gets OK', async (t) => {
+  const server = await startServer(t, { MAX_CONCURRENT_CALLS: '20', MAX_CONCURRENT_STREAMS: '5', REQUEST_TIMEOUT_MS: '0' });
+  const attack = await headersWithoutData(server.address, 30, 30);
+  t.teardown(attack.close);
+  await eventually(() => server.server.inFlight().length === 5, 5000, 'the attacker to hold its 5 streams');
+  t.equal(await probe(server), OK, 'a client on another connection is served');
+  t.equal(server.server.inFlight().length, 5, 'the attacking connection holds no more than its 5 streams');
+});
+
+t.test('a unary call whose request never arrives ends with DEADLINE_EXCEEDED after REQUEST_TIMEOUT_MS, freeing its slot', async (t) => {
+  const server = await startServer(t, { MAX_CONCURRENT_CALLS: '4', REQUEST_TIMEOUT_MS: '300' });
+  const attack = await headersWithoutData(server.address, 4, 4);
+  t.teardown(attack.close);
+  await eventually(() => server.server.inFlight().length === 4, 5000, 'the attacker to fill every slot');
+
+  const ends = await Promise.all(attack.streams.map((s) => s.ended));
+  for (const end of ends) {
+    t.equal(end.grpcStatus, DEADLINE_EXCEEDED);
+    t.match(end.grpcMessage, /did not arrive within 300 ms .*REQUEST_TIMEOUT_MS/);
+  }
+  t.equal(await probe(server), OK, 'the freed slots serve a well-behaved client');
+  const lines = linesFor(server.logs, SAY_HELLO).filter((l) => l.code === 'DEADLINE_EXCEEDED');
+  t.equal(lines.length, 4, 'one access line per timed-out call');
+  t.match(lines[0], { severity: 'WARNING', details: /REQUEST_TIMEOUT_MS/, messages_in: 0 });
+});
+
+t.test('a server-streaming call with half its request message ends the same way; a client stream that is slow to send does not', async (t) => {
+  const server = await startServer(t, { REQUEST_TIMEOUT_MS: '300' });
+  const session = await openSession(server.address);
+  t.teardown(() => session.destroy());
+  const half = openStream(session, LOTS_OF_REPLIES, grpcFrame(Buffer.alloc(10), { length: 20 }), false);
+  const greetings = openStream(session, '/helloworld.Greeter/LotsOfGreetings', undefined, false);
+  t.equal((await half.ended).grpcStatus, DEADLINE_EXCEEDED);
+  t.equal(server.server.inFlight().length, 1, 'LotsOfGreetings may take its time: its client decides when it ends');
+  greetings.stream.end(grpcFrame(Buffer.from([0x0a, 0x03, 0x41, 0x64, 0x61])));
+  t.equal((await greetings.ended).grpcStatus, OK);
+});
+
+t.test('partial request messages beyond the memory budget are ended with RESOURCE_EXHAUSTED, the largest first', async (t) => {
+  // MEMORY_LIMIT_MIB=64: calls may hold 8 MiB. Eight streams each send 2 MiB of a 4 MiB message.
+  const server = await startServer(t, { MEMORY_LIMIT_MIB: '64' });
+  const attack = await partialMessages(server.address, 8, 4, 4 * MiB, 2 * MiB);
+  t.teardown(attack.close);
+  const ended = endings(attack.streams);
+  await eventually(() => ended.filter(resourceExhausted).length >= 4, 5000, 'the calls holding 16 MiB to be cut to within the 8 MiB budget');
+  t.match(ended.find((end) => end.grpcMessage !== undefined)?.grpcMessage, /memory budget for calls in progress \(8 MiB, from MEMORY_LIMIT_MIB\)/);
+  t.equal(await probe(server), OK);
+  await eventually(
+    () => linesFor(server.logs, SAY_HELLO).filter((l) => l.code === 'RESOURCE_EXHAUSTED').length === ended.filter(resourceExhausted).length,
+    5000,
+    'an access line for each call cut, with the status its client saw',
+  );
+  t.ok(server.logs.some((l) => l.severity === 'WARNING' && /over the memory budget of 8 MiB/.test(l.message)), 'the shedding is logged');
+});
+
+t.test('replies a client never reads are bounded: past the budget those calls are reset with ENHANCE_YOUR_CALM', async (t) => {
+  const server = await startServer(t, { MEMORY_LIMIT_MIB: '64' });
+  const attack = await unreadReplies(server.address, 16, 4, MiB);
+  t.teardown(attack.close);
+  const ended = endings(attack.streams);
+  await eventually(() => ended.filter(resourceExhausted).length >= 8, 5000, 'the unread streams (1 MiB replies, 8 MiB budget) to be cut');
+  t.equal(await probe(server), OK);
+  await eventually(
+    () => linesFor(server.logs, LOTS_OF_REPLIES).filter((l) => l.code === 'RESOURCE_EXHAUSTED').length === ended.filter(resourceExhausted).length,
+    5000,
+    'an access line for each call cut, with the status its client saw',
+  );
+  t.match(linesFor(server.logs, LOTS_OF_REPLIES).find((l) => l.code === 'RESOURCE_EXHAUSTED'), { severity: 'WARNING', details: /memory budget/ });
+});
+
+t.test('health Watch streams beyond MAX_HEALTH_WATCHES are refused with RESOURCE_EXHAUSTED; Check and other calls still pass', async (t) => {
+  const server = await startServer(t, { MAX_HEALTH_WATCHES: '3' });
+  const attack = await healthWatches(server.address, 5, 5);
+  t.teardown(attack.close);
+  const refused = await Promise.all(attack.streams.slice(3).map((s) => s.ended));
+  for (const end of refused) {
+    t.equal(end.grpcStatus, RESOURCE_EXHAUSTED);
+    t.match(end.grpcMessage, /3 health Watch streams \(MAX_HEALTH_WATCHES\)/);
+  }
+  t.equal(server.server.inFlight().filter((c) => c.method === HEALTH_WATCH).length, 3, 'the first three stay open');
+  t.equal(await probe(server), OK);
+  const lines = linesFor(server.logs, HEALTH_WATCH);
+  t.equal(lines.length, 2);
+  t.match(lines[0], { code: 'RESOURCE_EXHAUSTED', severity: 'WARNING' });
+});
+
+t.test('connections that never send the HTTP/2 preface are closed by keepalive', async (t) => {
+  const server = await startServer(t, { KEEPALIVE_TIME_MS: '100', KEEPALIVE_TIMEOUT_MS: '100' });
+  const silent = await silentConnections(server.address, 10);
+  t.teardown(silent.close);
+  await eventually(() => silent.closed() === 10, 5000, 'the server to close every silent connection');
+  t.equal(await probe(server), OK);
+});
+
+t.test('a connection with no call for MAX_CONNECTION_IDLE_MS is closed with a GOAWAY', async (t) => {
+  const server = await startServer(t, { MAX_CONNECTION_IDLE_MS: '200' });
+  const session = await openSession(server.address);
+  t.teardown(() => session.destroy());
+  const goaway = new Promise<number>((resolve) => session.once('goaway', resolve));
+  t.equal(await goaway, 0, 'GOAWAY with NO_ERROR');
+});
+
+t.test('rapid reset: the resets cannot flood the log, none is an ERROR, and well-behaved calls still pass', async (t) => {
+  const server = await startServer(t);
+  const run = await rapidReset(server.address, 2000);
+  t.teardown(() => run.sessions.forEach((s) => s.destroy()));
+  t.equal(await probe(server), OK);
+  await eventually(() => server.server.inFlight().length === 0, 5000, 'every reset call to have left the calls in flight');
+  await eventually(() => server.logs.some((l) => /reset by their clients before their request arrived/.test(l.message)), 10_000, 'the summary line');
+  const lines = linesFor(server.logs, SAY_HELLO).filter((l) => l.code !== 'OK');
+  t.ok(lines.length <= 10, `${lines.length} lines for ${run.resets} resets`);
+  // A reset that came after the client's END_STREAM met grpc-js's UNIMPLEMENTED (no request message) first.
+  t.same(lines.filter((l) => !['CANCELLED', 'UNIMPLEMENTED'].includes(l.code as string) || l.severity !== 'INFO'), [], 'each one logged is at INFO');
+  const summary = server.logs.find((l) => /reset by their clients/.test(l.message));
+  t.match(summary, { severity: 'WARNING' });
+  t.ok(Number(summary?.not_logged) + lines.length >= run.resets - 100, 'the rest are counted in the summary');
+});
