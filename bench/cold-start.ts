@@ -11,35 +11,16 @@
 // the baseline runs without one, as a bare grpc-js server does.
 // Prints a table and writes bench/results/cold-start-<time>.json.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import ts from 'typescript';
 import { connect, greeterClient } from '../src/client/connect.js';
-import { cpuSeconds, freePort, median, RESULTS, ROOT, sleep, stopProcess, writeResults } from './servers.js';
+import { compileBaseline, cpuSeconds, freePort, median, RESULTS, ROOT, sleep, stopProcess, writeResults } from './servers.js';
 
 export interface Start {
   readonly wallMs: number;
   readonly cpuMs: number;
-}
-
-/**
- * bench/baseline-server.ts as JavaScript, in a temporary directory laid out like the repository
- * (bench/, with proto/ and node_modules/ linked), so its `../proto/` and package imports resolve.
- */
-function compileBaseline(): { file: string; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'cold-start-'));
-  mkdirSync(join(dir, 'bench'));
-  symlinkSync(join(ROOT, 'proto'), join(dir, 'proto'));
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  const source = readFileSync(join(ROOT, 'bench/baseline-server.ts'), 'utf8');
-  const { outputText } = ts.transpileModule(source, {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-  });
-  const file = join(dir, 'bench/baseline-server.mjs');
-  writeFileSync(file, outputText);
-  return { file, dir };
 }
 
 function nodeVersion(node: string): string {
@@ -124,7 +105,8 @@ export interface ColdStartGroup {
 /** Starts every server under every Node `runs` times, interleaved; for bench/run.ts as well as main(). */
 export async function measureColdStarts({ runs, nodes, entries }: ColdStartOptions): Promise<ColdStartGroup[]> {
   mkdirSync(RESULTS, { recursive: true });
-  const { file: baseline, dir } = compileBaseline();
+  const dir = mkdtempSync(join(tmpdir(), 'cold-start-'));
+  const baseline = compileBaseline(dir);
   const groups: { version: string; servers: Server[]; starts: Start[][] }[] = [];
   try {
     const cacheDir = join(dir, 'node-compile-cache');

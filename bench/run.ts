@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --runs N]: the project's server (src/main.ts,
+// npm run bench [-- --quick] [-- --runs N] [-- --windows N]: the project's server (src/main.ts,
 // stdout to a file) in three configurations against a bare grpc-js Greeter
 // (bench/baseline-server.ts), all as child processes on 127.0.0.1, driven by
 // the load harness in this process with the same settings, in the same run:
@@ -20,16 +20,23 @@
 // Then overload: 100 ms server-streaming calls at concurrency 128 against
 // MAX_CONCURRENT_CALLS=64 (2× the limit) and against no limit: throughput,
 // latency and error rate.
+// Then (alone with --server) the server at saturation, as it ships, paired with
+// bare grpc-js on one core (bench/server-saturation.ts): unary calls/s and CPU
+// per call, CPU per message of each streaming shape, WORKERS=2 against 1; and
+// cold start (bench/cold-start.ts): exec → first OK SayHello of dist/main.js.
 // Where taskset exists, servers run on CPU 0 and this process (the generator)
 // on the others. A figure marked * came from a run whose generator said it was
 // saturated: it describes the generator, not the server.
 // Prints tables and writes bench/results/bench-<time>.json.
+import { availableParallelism, loadavg } from 'node:os';
 import { GREETER_SERVICE, packageDefinition } from '../src/proto.js';
 import { DEFAULTS, requestFor, type DriverName, type LoadPlan } from '../src/load/plan.js';
 import { buildReport, type LoadReport } from '../src/load/report.js';
 import { openLoad } from '../src/load/runner.js';
 import { frameMessage } from '../src/load/wire/framing.js';
 import { openWorkers } from '../src/load/workers.js';
+import { measureColdStarts, type Start } from './cold-start.js';
+import { pairedSaturation, VARIANTS as SERVER_VARIANTS, WORKLOADS, workersSaturation, type WindowFigure } from './server-saturation.js';
 import {
   childPids, cpuSecondsOf, h2loadInstalled, machineTicks, median, pinGeneratorApart, ratio, rssMiB, runH2load, startServer, writeResults,
   type BenchServer, type ServerKind,
@@ -38,6 +45,14 @@ import {
 const quick = process.argv.includes('--quick');
 /** Only the saturation section: the generator's headroom against h2load, the drivers and --workers. */
 const saturationOnly = process.argv.includes('--saturation');
+/** Only the server-side section: the server at saturation against bare grpc-js, and cold start. */
+const serverOnly = process.argv.includes('--server');
+const windowsArg = process.argv.indexOf('--windows');
+/** Paired windows per server and workload at saturation: the targets are judged on these. */
+const WINDOWS = windowsArg > 0 ? Number(process.argv[windowsArg + 1]) : quick ? 1 : 5;
+const WINDOW_SECONDS = quick ? 2 : 4;
+/** Cold starts per server. */
+const COLD_STARTS = quick ? 3 : 11;
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : quick ? 1 : 3;
 const durationMs = quick ? 1000 : 3000;
@@ -225,9 +240,12 @@ async function main(): Promise<void> {
     await saturationRuns();
     return;
   }
+  if (serverOnly) {
+    console.log(`written: ${writeResults('bench-server', await serverSide(pinned !== undefined))}`);
+    return;
+  }
   const ticksBefore = machineTicks();
   const samples: Samples = {};
-  const coldStartMs: Record<string, number[]> = {};
   const rss: Record<string, number[]> = {};
   const paired: Record<string, Record<string, number[]>> = {}; // scenario → variant → CPU per call or message, one per window
   for (let run = 1; run <= RUNS; run += 1) {
@@ -236,7 +254,6 @@ async function main(): Promise<void> {
       for (const variant of VARIANTS) {
         const server = await startServer(variant.kind, variant.env);
         servers.push(server);
-        (coldStartMs[variant.name] ??= []).push(Math.round(server.coldStartMs));
       }
       // Unmeasured: let V8 compile each server's hot paths first, so that no scenario pays for it.
       for (const server of servers) await measure(WARM_UP, server);
@@ -289,7 +306,6 @@ async function main(): Promise<void> {
     rows.push(row(`${scenario.name}: server CPU µs/${per}`, of((m) => m.cpuUs)));
   }
   rows.push(row('server RSS after the run, MiB', (n) => rss[n]!, (v) => Math.round(v * 10) / 10));
-  rows.push(row('cold start ms (spawn → first call)', (n) => coldStartMs[n]!));
   printTable(`figure (median of ${RUNS}; ratio: median of the runs' ratios)`, rows, names);
   if (rows.some((r) => r.saturated?.some(Boolean))) console.log(SATURATED_NOTE);
   const pairedRows = PAIRED.map((scenario): Row => {
@@ -307,7 +323,75 @@ async function main(): Promise<void> {
   const saturation = await saturationRuns();
   const overload = await overloadRuns();
   printTable(`overload: 100 ms calls, c=128 (median of ${RUNS})`, overload.rows, overload.columns);
-  console.log(`\nwritten: ${writeResults('bench', { date: new Date().toISOString(), quick, runs: RUNS, durationMs, warmupMs, stolenPercent, pinned, variants: VARIANTS, rows, samples, pairedRows, paired, coldStartMs, rss, saturation, overload })}`);
+  const server = await serverSide(pinned !== undefined);
+  console.log(`\nwritten: ${writeResults('bench', { date: new Date().toISOString(), quick, runs: RUNS, durationMs, warmupMs, stolenPercent, pinned, variants: VARIANTS, rows, samples, pairedRows, paired, rss, saturation, overload, server })}`);
+}
+
+/** "low–high": the first and third quartiles of `values`, each given to 2 places. */
+function quartiles(values: readonly number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number): string => sorted[Math.round(q * (sorted.length - 1))]!.toFixed(2);
+  return `${at(0.25)}–${at(0.75)}`;
+}
+
+/**
+ * The server-side targets, as the docs' tables give them: the server at saturation paired with bare grpc-js on
+ * one core, WORKERS=2 against 1, and cold start. Prints the tables; returns every window's figures.
+ */
+async function serverSide(pinned: boolean): Promise<Record<string, unknown>> {
+  const loadBefore = loadavg();
+  const { paired, baselineInPair } = await pairedSaturation(WINDOWS, WINDOW_SECONDS);
+  const names = SERVER_VARIANTS.map((v) => v.name);
+  const others = names.slice(1);
+  const rows: Row[] = [];
+  for (const workload of WORKLOADS) {
+    const per = workload.messagesPerCall === 1 ? 'call' : 'message';
+    const figures: [string, (f: WindowFigure) => number][] = [[`server CPU µs/${per}`, (f) => f.cpuUs]];
+    if (workload.name === 'unary') figures.unshift(['calls/s, sharing one core', (f) => f.callsPerSecond]);
+    for (const [figure, pick] of figures) {
+      const base = (v: string): number[] => baselineInPair[v]![workload.name]!.map(pick);
+      const own = (v: string): number[] => paired[v]![workload.name]!.map(pick);
+      const saturated = (v: string): boolean => paired[v]![workload.name]!.some((f, i) => f.generatorSaturated || baselineInPair[v]![workload.name]![i]!.generatorSaturated);
+      rows.push({
+        figure: `${workload.name}: ${figure}`,
+        values: [median(others.flatMap(base)), ...others.map((v) => median(own(v)))],
+        ratios: [1, ...others.map((v) => pairedRatio(own(v), base(v)))],
+        spreads: ['', ...others.map((v) => ratioSpread(own(v), base(v)))],
+        saturated: [others.some(saturated), ...others.map(saturated)],
+      });
+    }
+  }
+  const loadAfter = loadavg();
+  console.log(`\nserver at saturation, as it ships, paired with the baseline on one core: median of ${WINDOWS} windows of ${WINDOW_SECONDS} s`);
+  console.log("ratio: median of the windows' own ratios to the baseline paired with it [middle half of them]");
+  printTable('workload: figure', rows, names);
+  if (rows.some((r) => r.saturated?.some(Boolean))) console.log(SATURATED_NOTE);
+  const load = (l: number[]): string => l.map((x) => x.toFixed(1)).join(', ');
+  console.log(`load average (1, 5, 15 min): ${load(loadBefore)} before, ${load(loadAfter)} after; ${pinned ? 'servers on CPU 0, generators on CPU 1' : 'not pinned'}`);
+
+  const workers = await workersSaturation(WINDOWS, WINDOW_SECONDS, `0-${availableParallelism() - 1}`);
+  const worker = (figure: string, values: number[]): string => `  ${figure.padEnd(76)}${median(values).toFixed(2)} [${quartiles(values)}]`;
+  console.log(`\nWORKERS=2 against WORKERS=1, unary at saturation (median of ${WINDOWS} windows [middle half])`);
+  console.log(worker('paired on one core: CPU per call, WORKERS=2 ÷ WORKERS=1', workers.cpuRatios));
+  console.log(worker("paired on one core: the busiest worker's share of the workers' CPU", workers.busiestShare));
+  console.log(worker('every CPU, h2load beside the server: calls/s, WORKERS=2 ÷ WORKERS=1', workers.callsRatios));
+  console.log(worker('  cores the WORKERS=2 server used', workers.cores));
+  console.log(worker('  cores h2load used (or waited for) beside it', workers.generatorCores));
+
+  const [cold] = await measureColdStarts({ runs: COLD_STARTS, nodes: [process.execPath], entries: ['dist/main.js'] });
+  const starts = cold!.starts;
+  const coldRow = (figure: string, pick: (s: Start) => number): Row => ({
+    figure,
+    values: starts.map((s) => Math.round(median(s.map(pick)))),
+    ratios: starts.map((s) => pairedRatio(s.map(pick), starts[0]!.map(pick))),
+  });
+  console.log(`\ncold start, Node ${cold!.version}: exec → first OK SayHello, median of ${COLD_STARTS} interleaved starts`);
+  printTable(
+    'figure',
+    [coldRow('wall ms', (s) => s.wallMs), coldRow('server CPU ms', (s) => s.cpuMs)],
+    cold!.servers.map((s) => s.name),
+  );
+  return { date: new Date().toISOString(), windows: WINDOWS, windowSeconds: WINDOW_SECONDS, loadBefore, loadAfter, pinned, rows, paired, baselineInPair, workers, cold };
 }
 
 /**
@@ -407,10 +491,11 @@ async function saturationRuns(): Promise<Record<string, Record<string, Generator
           let result: GeneratorRun;
           if (generator === 'h2load') {
             const before = cpuSecondsOf(serverPids(server));
-            const h = runH2load(server.address, codec.path, body, SATURATION.connections, SATURATION.concurrency / SATURATION.connections, SATURATION_SECONDS);
+            const streams = SATURATION.concurrency / SATURATION.connections;
+            const h = await runH2load(server.address, { path: codec.path, body, connections: SATURATION.connections, streams, seconds: SATURATION_SECONDS });
             const serverCpu = cpuSecondsOf(serverPids(server)) - before;
             const calls = Math.max(1, h.callsPerSecond * (SATURATION_SECONDS + 1));
-            result = { callsPerSecond: Math.round(h.callsPerSecond), cpuUsPerCall: h.cpuUsPerCall, saturated: false, serverCpuUs: Math.round((serverCpu * 1e6 * 10) / calls) / 10 };
+            result = { callsPerSecond: Math.round(h.callsPerSecond), cpuUsPerCall: h.cpuUsPerCall, saturated: h.saturated, serverCpuUs: Math.round((serverCpu * 1e6 * 10) / calls) / 10 };
           } else {
             result = await harnessRun(server, generator.includes('grpc-js') ? 'grpc-js' : 'http2', generator.includes('2 workers') ? 2 : 1);
           }

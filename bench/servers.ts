@@ -1,13 +1,17 @@
 // What every benchmark needs from the servers it measures: start the project's
-// server (src/main.ts, as shipped, logs to a file) or the bare grpc-js baseline
-// (bench/baseline-server.ts) as a child process on 127.0.0.1, time its cold
-// start, read its CPU time and memory from /proc, stop it.
+// server (src/main.ts under tsx, or dist/main.js as it ships; logs to a file) or
+// the bare grpc-js baseline (bench/baseline-server.ts, under tsx or compiled) as
+// a child process on 127.0.0.1, time its cold start, read its CPU time and
+// memory from /proc, stop it; drive it with h2load.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer as createTcpServer, connect as tcpConnect } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { connect, greeterClient } from '../src/client/connect.js';
+import { SATURATED } from '../src/load/usage.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
@@ -22,8 +26,6 @@ export interface BenchServer {
   readonly pid: number;
   readonly port: number;
   readonly address: string;
-  /** Process spawn to the first successful SayHello. */
-  readonly coldStartMs: number;
   stop(): Promise<void>;
 }
 
@@ -46,9 +48,9 @@ export function pinGeneratorApart(): { server: string; generator: string } | und
   return { server: serverCpus, generator };
 }
 
-/** The command line of a Node process, under taskset when the servers are pinned. */
-function nodeCommand(args: string[]): [string, string[]] {
-  return serverCpus === undefined ? [process.execPath, args] : ['taskset', ['-c', serverCpus, process.execPath, ...args]];
+/** The command line of a Node process, under taskset when `cpus` are given. */
+function nodeCommand(args: string[], cpus = serverCpus): [string, string[]] {
+  return cpus === undefined ? [process.execPath, args] : ['taskset', ['-c', cpus, process.execPath, ...args]];
 }
 
 export interface H2loadRun {
@@ -56,32 +58,91 @@ export interface H2loadRun {
   readonly succeeded: number;
   /** h2load's own CPU over the run (user + system), per call, in µs. */
   readonly cpuUsPerCall: number;
+  /** Cores h2load ran, or was ready to run and waited for, over the run: near 1, it was the bottleneck. */
+  readonly busyCores: number;
+  /** h2load was (or wanted to be) busy at least SATURATED of the time: its figures describe it, not the server. */
+  readonly saturated: boolean;
 }
 
 export const h2loadInstalled = (): boolean => hasCommand('h2load');
 
+export interface H2loadPlan {
+  /** The method's path, /package.Service/Method. */
+  readonly path: string;
+  /** The request body: one or more gRPC-framed messages, sent whole, then the end of the stream. */
+  readonly body: Buffer;
+  readonly connections: number;
+  /** Streams in flight on each connection. */
+  readonly streams: number;
+  /** Measured seconds, after `warmupSeconds` unmeasured. */
+  readonly seconds: number;
+  readonly warmupSeconds?: number;
+  /** The CPUs to run h2load on (taskset -c); this process's by default. */
+  readonly cpus?: string;
+}
+
+/** Running and waiting time of every thread of `pid`, in ns; zeros once it has exited. */
+function schedule(pid: number): [running: number, waiting: number] {
+  let running = 0;
+  let waiting = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+      running += run ?? 0;
+      waiting += wait ?? 0;
+    }
+  } catch {
+    // exited
+  }
+  return [running, waiting];
+}
+
+let bodies = 0;
+
 /**
- * h2load driving unary calls: `body` (a framed gRPC request) POSTed to `path` over `connections` connections
- * with `streams` in flight on each, for `seconds` after a 1 s warm-up, on the generator's CPUs. h2load counts
- * HTTP 200s, not gRPC statuses: the harness's own run beside it checks those.
+ * h2load (on this process's CPUs) POSTing `plan.body` to `plan.path`: calls/s over the measured seconds, and
+ * what it cost h2load, read from /proc every 100 ms while it runs. h2load counts HTTP 200s, not gRPC statuses:
+ * check a call of the same request with a gRPC client first (bench/server-saturation.ts does).
  */
-export function runH2load(address: string, path: string, body: Buffer, connections: number, streams: number, seconds: number): H2loadRun {
+export function runH2load(address: string, plan: H2loadPlan): Promise<H2loadRun> {
   mkdirSync(RESULTS, { recursive: true });
-  const file = `${RESULTS}h2load-request.bin`;
-  writeFileSync(file, body);
-  const h2load = ['h2load', '-c', String(connections), '-m', String(streams), '-D', String(seconds), '--warm-up-time=1', '-d', file,
-    '-H', "'content-type: application/grpc'", '-H', "'te: trailers'", `http://${address}${path}`].join(' ');
-  // `times` prints the shell's children's CPU (h2load's) on its second line.
-  const result = spawnSync('sh', ['-c', `${h2load}; times`], { encoding: 'utf8' });
-  const rps = Number(/finished in [\d.]+s, ([\d.]+) req\/s/.exec(result.stdout)?.[1] ?? NaN);
-  const succeeded = Number(/requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded/.exec(result.stdout)?.[1] ?? NaN);
-  const times = result.stdout.trim().split('\n').at(-1)!.match(/(\d+)m([\d.]+)s/g) ?? [];
-  const seconds_ = times.map((t) => {
-    const [, m, sec] = /(\d+)m([\d.]+)s/.exec(t)!;
-    return Number(m) * 60 + Number(sec);
+  bodies += 1;
+  const file = `${RESULTS}h2load-request-${process.pid}-${bodies}.bin`;
+  writeFileSync(file, plan.body);
+  const args = ['-c', String(plan.connections), '-m', String(plan.streams), '-D', String(plan.seconds), `--warm-up-time=${plan.warmupSeconds ?? 1}`,
+    '-d', file, '-H', 'content-type: application/grpc', '-H', 'te: trailers', `http://${address}${plan.path}`];
+  return new Promise((resolve, reject) => {
+    const [command, argv] = plan.cpus === undefined ? ['h2load', args] : ['taskset', ['-c', plan.cpus, 'h2load', ...args]];
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    let first: [number, number, number] | undefined;
+    let last: [number, number, number] | undefined;
+    const poll = setInterval(() => {
+      const [running, waiting] = schedule(child.pid!);
+      if (running === 0) return;
+      last = [running, waiting, performance.now()];
+      first ??= last;
+    }, 100);
+    child.on('error', reject);
+    child.on('exit', () => {
+      clearInterval(poll);
+      rmSync(file, { force: true });
+      const rps = Number(/finished in [\d.]+s, ([\d.]+) req\/s/.exec(stdout)?.[1] ?? NaN);
+      const succeeded = Number(/requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded/.exec(stdout)?.[1] ?? NaN);
+      const spanMs = first && last ? last[2] - first[2] : 0;
+      const busyCores = spanMs > 0 ? (last![0] - first![0] + last![1] - first![1]) / 1e6 / spanMs : NaN;
+      const cpuUs = last ? last[0] / 1e3 : NaN;
+      resolve({
+        callsPerSecond: rps,
+        succeeded,
+        // Its CPU covers the warm-up too, and so do the calls counted here.
+        cpuUsPerCall: Math.round((cpuUs * 10) / Math.max(1, rps * (plan.seconds + (plan.warmupSeconds ?? 1)))) / 10,
+        busyCores: Math.round(busyCores * 100) / 100,
+        saturated: busyCores >= SATURATED,
+      });
+    });
   });
-  const cpu = (seconds_[0] ?? NaN) + (seconds_[1] ?? NaN);
-  return { callsPerSecond: rps, succeeded, cpuUsPerCall: Math.round((cpu * 1e6 * 10) / Math.max(1, succeeded)) / 10 };
 }
 
 export function freePort(): Promise<number> {
@@ -114,35 +175,70 @@ function sayHelloOnce(port: number): Promise<void> {
 }
 
 /**
- * Spawns a server and waits for its first successful call. The project's server runs src/main.ts with
- * `env` on top of its defaults, its log lines appended to bench/results/<logName>.log (stdout redirected to
- * a file, as the issue's measurements ask).
+ * bench/baseline-server.ts as JavaScript, in `dir` laid out like the repository (bench/, with proto/ and
+ * node_modules/ linked), so that its `../proto/` and package imports resolve: the baseline without a
+ * TypeScript loader, as a bare grpc-js server runs. Returns the file to run.
  */
-export async function startServer(kind: ServerKind, env: Record<string, string> = {}, logName = 'project-server'): Promise<BenchServer> {
+export function compileBaseline(dir: string): string {
+  mkdirSync(join(dir, 'bench'), { recursive: true });
+  for (const linked of ['proto', 'node_modules']) {
+    if (!existsSync(join(dir, linked))) symlinkSync(join(ROOT, linked), join(dir, linked));
+  }
+  const source = readFileSync(join(ROOT, 'bench/baseline-server.ts'), 'utf8');
+  const { outputText } = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  });
+  const file = join(dir, 'bench/baseline-server.mjs');
+  writeFileSync(file, outputText);
+  return file;
+}
+
+let compiledBaseline: string | undefined;
+
+export interface StartOptions {
+  /**
+   * Both servers as they run outside this repository: the project's `node dist/main.js` (build first) and
+   * the baseline compiled to JavaScript. Otherwise both run from source under `node --import tsx`.
+   */
+  readonly shipped?: boolean;
+  /** The CPUs to run it on (taskset -c), in place of the servers' (pinGeneratorApart). */
+  readonly cpus?: string;
+}
+
+/**
+ * Spawns a server and waits for its first successful call. The project's server runs with `env` on top of
+ * its defaults, its log lines appended to bench/results/<logName>.log (stdout redirected to a file, as the
+ * issue's measurements ask).
+ */
+export async function startServer(
+  kind: ServerKind,
+  env: Record<string, string> = {},
+  logName = 'project-server',
+  { shipped = false, cpus = serverCpus }: StartOptions = {},
+): Promise<BenchServer> {
   const port = await freePort();
-  const spawnedAt = performance.now();
   let child: ChildProcess;
   if (kind === 'baseline') {
-    const [command, args] = nodeCommand(['--import', 'tsx', 'bench/baseline-server.ts', String(port)]);
+    compiledBaseline ??= shipped ? compileBaseline(`${RESULTS}baseline/`) : undefined;
+    const [command, args] = nodeCommand(shipped ? [compiledBaseline!, String(port)] : ['--import', 'tsx', 'bench/baseline-server.ts', String(port)], cpus);
     child = spawn(command, args, { cwd: ROOT, stdio: 'ignore' });
   } else {
     mkdirSync(RESULTS, { recursive: true });
     const log = openSync(`${RESULTS}${logName}.log`, 'a');
-    const [command, args] = nodeCommand(['--import', 'tsx', 'src/main.ts']);
+    const [command, args] = nodeCommand(shipped ? ['dist/main.js'] : ['--import', 'tsx', 'src/main.ts'], cpus);
     child = spawn(command, args, {
       cwd: ROOT,
       stdio: ['ignore', log, log],
       env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     });
   }
-  const giveUpAt = spawnedAt + 60_000;
+  const giveUpAt = performance.now() + 60_000;
   while (!(await portOpen(port))) {
     if (performance.now() > giveUpAt || child.exitCode !== null) throw new Error(`${kind} server did not start listening on ${port}`);
     await sleep(5);
   }
   await sayHelloOnce(port);
-  const coldStartMs = performance.now() - spawnedAt;
-  return { kind, child, pid: child.pid!, port, address: `127.0.0.1:${port}`, coldStartMs, stop: () => stopProcess(child) };
+  return { kind, child, pid: child.pid!, port, address: `127.0.0.1:${port}`, stop: () => stopProcess(child) };
 }
 
 export async function stopProcess(child: ChildProcess): Promise<void> {
