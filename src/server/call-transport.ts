@@ -18,8 +18,8 @@ interface PartialMessage {
   readonly readMessageRemaining: number;
 }
 
-/** The innermost call, which owns the stream. */
-interface TransportCall {
+/** The innermost call, which owns the stream: found once per call (transportOf), then asked directly. */
+export interface CallTransport {
   readonly stream: ServerHttp2Stream;
   readonly decoder: PartialMessage;
 }
@@ -29,17 +29,18 @@ const READING_MESSAGE = 2;
 /** Interceptors wrap the base call; XdsServer adds a few of its own. */
 const MAX_DEPTH = 8;
 
-function transportOf(call: grpc.ServerInterceptingCallInterface): TransportCall | undefined {
+/** The call that owns `call`'s stream, through the interceptors' calls between them; undefined if none does. */
+export function transportOf(call: grpc.ServerInterceptingCallInterface): CallTransport | undefined {
   let inner: unknown = call;
   for (let depth = 0; depth < MAX_DEPTH && inner !== undefined && inner !== null; depth += 1) {
-    if ((inner as Partial<TransportCall>).stream !== undefined) return inner as TransportCall;
+    if ((inner as Partial<CallTransport>).stream !== undefined) return inner as CallTransport;
     inner = (inner as { nextCall?: unknown }).nextCall;
   }
   return undefined;
 }
 
-function sentHeaders(call: grpc.ServerInterceptingCallInterface): Record<string, unknown> | undefined {
-  const stream = transportOf(call)?.stream;
+function sentHeaders(transport: CallTransport | undefined): Record<string, unknown> | undefined {
+  const stream = transport?.stream;
   // Trailers, or the headers of a trailers-only reply.
   return stream === undefined ? undefined : (stream.sentTrailers ?? stream.sentHeaders);
 }
@@ -48,14 +49,14 @@ function sentHeaders(call: grpc.ServerInterceptingCallInterface): Record<string,
  * The status code the server sent the client on this call's stream, or undefined when it sent none (the
  * client reset the stream first, or the connection went). Allocates nothing: it runs for every call.
  */
-export function sentCode(call: grpc.ServerInterceptingCallInterface): grpc.status | undefined {
-  const code = sentHeaders(call)?.['grpc-status'];
+export function sentCode(transport: CallTransport | undefined): grpc.status | undefined {
+  const code = sentHeaders(transport)?.['grpc-status'];
   return code === undefined ? undefined : Number(code);
 }
 
 /** The details (grpc-message) sent with that status, if any. */
-export function sentDetails(call: grpc.ServerInterceptingCallInterface): string | undefined {
-  const message = sentHeaders(call)?.['grpc-message'];
+export function sentDetails(transport: CallTransport | undefined): string | undefined {
+  const message = sentHeaders(transport)?.['grpc-message'];
   return message === undefined || message === '' ? undefined : decodeURIComponent(String(message));
 }
 
@@ -64,8 +65,7 @@ export function sentDetails(call: grpc.ServerInterceptingCallInterface): string 
  * the whole message is there), request bytes read but not yet taken, and reply bytes written but not yet
  * taken by the client (flow control holds them while it does not read).
  */
-export function heldBytes(call: grpc.ServerInterceptingCallInterface): number {
-  const transport = transportOf(call);
+export function heldBytes(transport: CallTransport | undefined): number {
   if (transport === undefined) return 0;
   const { stream, decoder } = transport;
   const partial = decoder.readState === READING_MESSAGE ? decoder.readMessageSize - decoder.readMessageRemaining : 0;
@@ -78,13 +78,13 @@ export function heldBytes(call: grpc.ServerInterceptingCallInterface): number {
  * (and a client still sending) is let go only with the stream. gRPC clients report ENHANCE_YOUR_CALM as
  * RESOURCE_EXHAUSTED.
  */
-export function resetStream(call: grpc.ServerInterceptingCallInterface, code: number): void {
-  const stream = transportOf(call)?.stream;
+export function resetStream(transport: CallTransport | undefined, code: number): void {
+  const stream = transport?.stream;
   if (stream !== undefined && !stream.destroyed) stream.close(code);
 }
 
 /** Whether the call's stream has closed: a status sent now would reach nobody. */
-export function streamClosed(call: grpc.ServerInterceptingCallInterface): boolean {
-  const stream = transportOf(call)?.stream;
+export function streamClosed(transport: CallTransport | undefined): boolean {
+  const stream = transport?.stream;
   return stream !== undefined && (stream.closed || stream.destroyed);
 }

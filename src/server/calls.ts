@@ -7,14 +7,17 @@
 //
 // It runs on every call and every message, so it is built to cost little: one
 // object per call (TrackedCall is at once the call the handler talks to, the
-// listener the transport talks to and the node of the in-flight list), no
-// closure per call or per message, and nothing built for the access line
-// unless its level is on.
+// listener the transport talks to and the node of the in-flight list; it
+// implements grpc-js's call interface rather than extending
+// ServerInterceptingCall, whose constructor builds a responder object that
+// TrackedCall would never use), the stream found once per call, no closure per
+// call or per message, and nothing built for the access line unless its level
+// is on.
 import * as grpc from '@grpc/grpc-js';
 import type { AccessLog, LoggedCall } from './access-log.js';
 import { refused, type Admission, type Ticket } from './admission.js';
 import type { CallBounds } from './call-bounds.js';
-import { heldBytes, resetStream, sentCode, sentDetails, streamClosed } from './call-transport.js';
+import { heldBytes, resetStream, sentCode, sentDetails, streamClosed, transportOf, type CallTransport } from './call-transport.js';
 import type { InFlightCalls, ListedCall } from './in-flight.js';
 
 type InterceptingServerListener = Parameters<grpc.ServerInterceptingCall['start']>[0];
@@ -29,7 +32,7 @@ export interface CallTracking {
   readonly bounds: CallBounds;
 }
 
-class TrackedCall extends grpc.ServerInterceptingCall implements ListedCall, LoggedCall, InterceptingServerListener {
+class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, LoggedCall, InterceptingServerListener {
   messagesIn = 0;
   messagesOut = 0;
   metadata: grpc.Metadata | undefined;
@@ -52,16 +55,19 @@ class TrackedCall extends grpc.ServerInterceptingCall implements ListedCall, Log
   newer: ListedCall | undefined;
   private handler: InterceptingServerListener | undefined;
   private handlerCancelled = false;
+  /** The call that owns the stream (call-transport.ts): what the access line and the bounds read. */
+  private readonly transport: CallTransport | undefined;
 
   constructor(
     readonly method: string,
-    private readonly next: grpc.ServerInterceptingCallInterface,
+    /** Named as grpc-js names it, so that call-transport.ts finds the stream through this call too. */
+    private readonly nextCall: grpc.ServerInterceptingCallInterface,
     private readonly tracking: CallTracking,
     readonly ticket: Ticket,
     /** Unary and server streaming: one request message, then the end of the client's stream. */
     private readonly singleRequest: boolean,
   ) {
-    super(next);
+    this.transport = transportOf(nextCall);
   }
 
   get awaitingRequest(): boolean {
@@ -69,37 +75,65 @@ class TrackedCall extends grpc.ServerInterceptingCall implements ListedCall, Log
   }
 
   heldBytes(): number {
-    return heldBytes(this.next);
+    return heldBytes(this.transport);
   }
 
   // The handler's side: what it sends goes straight to the transport, counted.
-  override start(listener: InterceptingServerListener): void {
+  start(listener: InterceptingServerListener): void {
     this.handler = listener;
-    this.next.start(this);
+    this.nextCall.start(this);
     // A stream reset before the call started is never reported to a listener: end the call here.
-    if (streamClosed(this.next)) this.onCancel();
+    if (streamClosed(this.transport)) this.onCancel();
   }
 
-  override sendMetadata(metadata: grpc.Metadata): void {
-    this.next.sendMetadata(metadata);
+  sendMetadata(metadata: grpc.Metadata): void {
+    this.nextCall.sendMetadata(metadata);
   }
 
-  override sendMessage(message: unknown, callback: () => void): void {
+  sendMessage(message: unknown, callback: () => void): void {
     // After abort() the handler has been told to stop; anything it still writes is dropped.
     if (this.ended) return;
     this.messagesOut += 1;
-    this.next.sendMessage(message, callback);
+    this.nextCall.sendMessage(message, callback);
     // The reply is now serialized and queued on the stream: count it against the memory budget at once.
-    this.tracking.bounds.noteWrite(heldBytes(this.next));
+    this.tracking.bounds.noteWrite(heldBytes(this.transport));
   }
 
   // The access line is written once the call is over (onCancel), from the status that went on the wire.
-  override sendStatus(status: PartialStatus): void {
+  sendStatus(status: PartialStatus): void {
     this.ended = true;
     if (this.messagesIn === 0 && this.requestEnded && this.singleRequest && status.code === grpc.status.UNIMPLEMENTED) {
       this.noRequest = true;
     }
-    this.next.sendStatus(status);
+    this.nextCall.sendStatus(status);
+  }
+
+  startRead(): void {
+    this.nextCall.startRead();
+  }
+
+  getPeer(): string {
+    return this.nextCall.getPeer();
+  }
+
+  getDeadline(): grpc.Deadline {
+    return this.nextCall.getDeadline();
+  }
+
+  getHost(): string {
+    return this.nextCall.getHost();
+  }
+
+  getAuthContext(): ReturnType<grpc.ServerInterceptingCallInterface['getAuthContext']> {
+    return this.nextCall.getAuthContext();
+  }
+
+  getConnectionInfo(): ReturnType<grpc.ServerInterceptingCallInterface['getConnectionInfo']> {
+    return this.nextCall.getConnectionInfo();
+  }
+
+  getMetricsRecorder(): ReturnType<grpc.ServerInterceptingCallInterface['getMetricsRecorder']> {
+    return this.nextCall.getMetricsRecorder();
   }
 
   // The transport's side: what arrives goes straight to the handler, counted.
@@ -138,7 +172,7 @@ class TrackedCall extends grpc.ServerInterceptingCall implements ListedCall, Log
     this.abort(status);
     // A status behind replies the client does not read would never reach it: the reset does.
     this.resetStatus = status;
-    resetStream(this.next, rstCode);
+    resetStream(this.transport, rstCode);
   }
 
   private cancelHandler(): void {
@@ -160,9 +194,9 @@ class TrackedCall extends grpc.ServerInterceptingCall implements ListedCall, Log
       admission.release(this.ticket);
       inFlight.delete(this);
     }
-    const code = sentCode(this.next);
+    const code = sentCode(this.transport);
     if (code === grpc.status.OK) accessLog.write(this, code, undefined);
-    else if (code !== undefined) accessLog.write(this, code, sentDetails(this.next), this.noRequest);
+    else if (code !== undefined) accessLog.write(this, code, sentDetails(this.transport), this.noRequest);
     else if (this.resetStatus !== undefined) accessLog.write(this, this.resetStatus.code, this.resetStatus.details);
     else accessLog.write(this, grpc.status.CANCELLED, undefined, this.messagesIn === 0);
   }
@@ -175,6 +209,7 @@ export function trackCalls(tracking: CallTracking): grpc.ServerInterceptor {
     const ticket = tracking.admission.admit(method);
     const call = new TrackedCall(method, next, tracking, ticket, !methodDescriptor.requestStream);
     if (!refused(ticket)) tracking.inFlight.add(call);
-    return call;
+    // grpc-js's type asks for its class; what it uses of an interceptor's call is the interface TrackedCall implements.
+    return call as unknown as grpc.ServerInterceptingCall;
   };
 }
