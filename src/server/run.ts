@@ -41,7 +41,9 @@ export async function runServer(env?: Env, stderr: NodeJS.WritableStream = proce
 
   let stopped!: (code: number) => void;
   const drained = new Promise<number>((resolve) => (stopped = resolve));
+  let signalled = false;
   const onSignal = (signal: NodeJS.Signals): void => {
+    signalled = true;
     void server.drain(signal).then(() => {
       logger.info('stopped');
       stopped(0);
@@ -50,13 +52,18 @@ export async function runServer(env?: Env, stderr: NodeJS.WritableStream = proce
   for (const signal of SIGNALS) process.once(signal, onSignal);
 
   try {
-    await server.listen();
+    // A signal may come while listen() still waits: with XDS_SERVER=on it waits for the control plane's
+    // Listener, which may never come. The drain then ends the run, listening or not.
+    await Promise.race([server.listen(), drained]);
   } catch (error) {
-    for (const signal of SIGNALS) process.off(signal, onSignal);
-    const where = `${config.host ?? 'every interface'} port ${config.port}`;
-    logger.fatal({ err: error, host: config.host, port: config.port }, `cannot listen on ${where} (check HOST and PORT)`);
-    await flushed(logger);
-    return 1;
+    // Unless a drain stopped the server under a listen() still pending, which then failed: the drain's outcome stands.
+    if (!signalled) {
+      for (const signal of SIGNALS) process.off(signal, onSignal);
+      const where = `${config.host ?? 'every interface'} port ${config.port}`;
+      logger.fatal({ err: error, host: config.host, port: config.port }, `cannot listen on ${where} (check HOST and PORT)`);
+      await flushed(logger);
+      return 1;
+    }
   }
   const code = await drained;
   await flushed(logger);

@@ -165,6 +165,11 @@ export class ControlPlane {
     return plane;
   }
 
+  /** The names of `typeUrl` resources some client has asked for. */
+  requested(typeUrl: TypeUrl): string[] {
+    return [...this.subscribers].flatMap((subscriber) => subscriber.names.get(typeUrl) ?? []);
+  }
+
   /** A bootstrap (GRPC_XDS_BOOTSTRAP_CONFIG) naming this control plane, plaintext. */
   bootstrap(): string {
     return JSON.stringify({

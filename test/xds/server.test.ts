@@ -2,7 +2,9 @@ import * as grpc from '@grpc/grpc-js';
 import t, { type Test } from 'tap';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { privateNetworkUnavailable, spawnInPrivateNetwork } from '../helpers/network-namespace.js';
-import { spawnEntry } from '../helpers/process.js';
+import { freePort, spawnEntry } from '../helpers/process.js';
+import { eventually } from '../helpers/server.js';
+import { ControlPlane, TYPE_URL } from './control-plane.js';
 import type { DrainsReport, ScenarioReport, ServesReport } from './fixtures/xds-server-scenario.js';
 
 // @grpc/grpc-js-xds 1.14's XdsServer listens on every interface, whatever host it is given, and tests bind
@@ -76,4 +78,23 @@ t.test('drain lets a call in flight on an xDS server finish, then stops serving'
   t.ok(streamLogged < drained, '…before the drain said it was drained (only then may main.ts exit)');
   t.equal(report.afterCode, grpc.status.UNAVAILABLE, 'a new call finds no server');
   t.same(report.nacks, []);
+});
+
+t.test('with XDS_SERVER=on, SIGTERM before the control plane sends the Listener drains the server and it exits 0', async (t) => {
+  // No Listener is ever sent, so XdsServer never binds its port: no namespace is needed.
+  const plane = await ControlPlane.start(t);
+  const { child, exited, logs, stderr } = spawnEntry(t, 'src/main.ts', [], {
+    XDS_SERVER: 'on',
+    GRPC_XDS_BOOTSTRAP: '',
+    GRPC_XDS_BOOTSTRAP_CONFIG: plane.bootstrap(),
+    HOST: '127.0.0.1',
+    PORT: String(await freePort()),
+  });
+  await eventually(() => plane.requested(TYPE_URL.listener).length > 0, 30_000, 'the server asking the control plane for its Listener');
+  child.kill('SIGTERM');
+  let bound: NodeJS.Timeout | undefined;
+  const exit = await Promise.race([exited, new Promise((resolve) => (bound = setTimeout(resolve, 15_000, 'still running 15 s after SIGTERM')))]);
+  clearTimeout(bound);
+  t.same(exit, { code: 0, signal: null }, 'the process exited 0 although it never listened', { stderr: stderr() });
+  t.ok(logs().some((l) => l.message === 'stopped'), "it logged 'stopped'");
 });
