@@ -349,9 +349,16 @@ async function serverSide(pinned: boolean): Promise<Record<string, unknown>> {
     const figures: [string, (f: WindowFigure) => number][] = [[`server CPU µs/${per}`, (f) => f.cpuUs]];
     if (workload.name === 'unary') figures.unshift(['calls/s, sharing one core', (f) => f.callsPerSecond]);
     for (const [figure, pick] of figures) {
-      const base = (v: string): number[] => baselineInPair[v]![workload.name]!.map(pick);
-      const own = (v: string): number[] => paired[v]![workload.name]!.map(pick);
-      const saturated = (v: string): boolean => paired[v]![workload.name]!.some((f, i) => f.generatorSaturated || baselineInPair[v]![workload.name]![i]!.generatorSaturated);
+      // A window whose generator reported nothing (h2load failed) is left out, on both sides.
+      const windows = (v: string): [WindowFigure, WindowFigure][] =>
+        paired[v]![workload.name]!.map((f, i): [WindowFigure, WindowFigure] => [f, baselineInPair[v]![workload.name]![i]!]).filter(
+          ([f, b]) => Number.isFinite(pick(f)) && Number.isFinite(pick(b)),
+        );
+      const base = (v: string): number[] => windows(v).map(([, b]) => pick(b));
+      const own = (v: string): number[] => windows(v).map(([f]) => pick(f));
+      const saturated = (v: string): boolean => windows(v).some(([f, b]) => f.generatorSaturated || b.generatorSaturated);
+      const dropped = others.reduce((sum, v) => sum + paired[v]![workload.name]!.length - windows(v).length, 0);
+      if (dropped > 0) console.log(`  ${workload.name}: ${dropped} window(s) left out: a generator reported no figures`);
       rows.push({
         figure: `${workload.name}: ${figure}`,
         values: [median(others.flatMap(base)), ...others.map((v) => median(own(v)))],

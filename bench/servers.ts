@@ -130,6 +130,7 @@ export function runH2load(address: string, plan: H2loadPlan): Promise<H2loadRun>
       rmSync(file, { force: true });
       const rps = Number(/finished in [\d.]+s, ([\d.]+) req\/s/.exec(stdout)?.[1] ?? NaN);
       const succeeded = Number(/requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded/.exec(stdout)?.[1] ?? NaN);
+      if (!Number.isFinite(rps)) process.stderr.write(`h2load against ${address}${plan.path} gave no figures: ${stdout.trim().split('\n').slice(-3).join(' | ')}\n`);
       const spanMs = first && last ? last[2] - first[2] : 0;
       const busyCores = spanMs > 0 ? (last![0] - first![0] + last![1] - first![1]) / 1e6 / spanMs : NaN;
       const cpuUs = last ? last[0] / 1e3 : NaN;
