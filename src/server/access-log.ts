@@ -1,8 +1,13 @@
 // One access line per RPC, written when the call ends: method, status code
 // (the one the client received), duration, messages each way, peer, and the
 // trace fields Cloud Logging links to. It is written for every call, so nothing
-// is built for it unless its level is on. Calls that end before their request
-// arrived (client resets, mostly) are rate-limited: see early-resets.ts.
+// is built for it unless its level is on, and what repeats is serialized once:
+// the method and the code, the first fields of the line, are a pino child
+// logger's bindings, which pino turns into JSON when the child is made, not for
+// every line (at saturation the line's allocations cost more than its CPU: every
+// byte allocated brings the next young-generation GC nearer). Calls that end
+// before their request arrived (client resets, mostly) are rate-limited: see
+// early-resets.ts.
 import * as grpc from '@grpc/grpc-js';
 import type { Level } from 'pino';
 import type { Logger } from '../logger.js';
@@ -23,10 +28,8 @@ export interface LoggedCall {
   getConnectionInfo(): ConnectionInfo;
 }
 
-/** The fields of an access line (trace fields are added when the call carries a trace). */
+/** The fields of an access line after method and code (trace fields are added when the call carries a trace). */
 interface AccessLine {
-  method: string;
-  code: string | undefined;
   details?: string | undefined;
   duration_ms: number;
   messages_in: number;
@@ -64,8 +67,27 @@ function peerOf({ remoteAddress, remotePort }: ConnectionInfo): string {
   return remotePort ? `${remoteAddress}:${remotePort}` : remoteAddress;
 }
 
+/** What every line of one method and status code shares. */
+interface BoundLines {
+  /** A child logger whose bindings are the line's first fields, method and code. */
+  readonly logger: Logger;
+  /** The start of the line's message: "<method> <code> ". */
+  readonly messagePrefix: string;
+}
+
+function boundLines(logger: Logger, method: string, code: grpc.status): BoundLines {
+  const codeName = grpc.status[code];
+  // pino puts a child's bindings right after the time, where these fields go.
+  return { logger: logger.child({ method, code: codeName }), messagePrefix: `${method} ${codeName} ` };
+}
+
 export class AccessLog {
   private readonly earlyResets: EarlyResets;
+  /**
+   * Per method, per status code: made on first use. Only the methods the server serves reach its interceptors
+   * (grpc-js answers any other path itself), so this holds a few dozen at most.
+   */
+  private readonly bound = new Map<string, BoundLines[]>();
 
   /** `project`: the Google Cloud project, which the trace field must name; without it no trace fields. */
   constructor(
@@ -84,10 +106,7 @@ export class AccessLog {
     const level = unstarted ? 'info' : levelFor(code);
     if (!this.logger.isLevelEnabled(level)) return;
     const durationMs = Math.round((performance.now() - call.started) * 1000) / 1000;
-    const codeName = grpc.status[code];
     const entry: AccessLine = {
-      method: call.method,
-      code: codeName,
       duration_ms: durationMs,
       messages_in: call.messagesIn,
       messages_out: call.messagesOut,
@@ -103,6 +122,13 @@ export class AccessLog {
       );
       if (trace !== undefined) Object.assign(entry, trace);
     }
-    this.logger[level](entry, `${call.method} ${codeName} ${durationMs}ms`);
+    const { logger, messagePrefix } = this.linesOf(call.method, code);
+    logger[level](entry, `${messagePrefix}${durationMs}ms`);
+  }
+
+  private linesOf(method: string, code: grpc.status): BoundLines {
+    let byCode = this.bound.get(method);
+    if (byCode === undefined) this.bound.set(method, (byCode = []));
+    return (byCode[code] ??= boundLines(this.logger, method, code));
   }
 }

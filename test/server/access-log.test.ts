@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
 import { traceFields } from '../../src/server/trace.js';
 import { sayHello } from '../helpers/calls.js';
-import { accessLine, startServer } from '../helpers/server.js';
+import { accessLine, eventually, startServer } from '../helpers/server.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 
@@ -79,4 +79,17 @@ t.test('with LOG_LEVEL=warn a successful call writes no access line', async (t) 
   t.equal(refused.code, 'RESOURCE_EXHAUSTED');
   held.cancel();
   t.equal(logs.filter((l) => l.method === '/helloworld.Greeter/SayHello').length, 1, 'the OK call wrote no line');
+});
+
+t.test("an access line's fields come in the same order for every call, the status details before the message", async (t) => {
+  const { client, logs } = await startServer(t);
+  t.equal((await sayHello(client(), { name: 'Ada' })).status.code, grpc.status.OK);
+  const ok = await accessLine(logs, '/helloworld.Greeter/SayHello');
+  t.same(Object.keys(ok), ['severity', 'time', 'method', 'code', 'duration_ms', 'messages_in', 'messages_out', 'peer', 'message']);
+  t.equal((await sayHello(client(), { name: '' })).status.code, grpc.status.INVALID_ARGUMENT);
+  await eventually(() => logs.filter((l) => l.method === '/helloworld.Greeter/SayHello').length === 2, 5000, 'the second line');
+  const failed = logs.filter((l) => l.method === '/helloworld.Greeter/SayHello')[1]!;
+  t.same(Object.keys(failed), ['severity', 'time', 'method', 'code', 'duration_ms', 'messages_in', 'messages_out', 'peer', 'details', 'message']);
+  t.equal(failed.code, 'INVALID_ARGUMENT');
+  t.match(failed.message, /^\/helloworld\.Greeter\/SayHello INVALID_ARGUMENT [\d.]+ms$/);
 });
