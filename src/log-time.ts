@@ -6,12 +6,18 @@
  */
 let second = Number.NaN;
 let secondPrefix = '';
+/** Lines logged within one millisecond (several, at thousands of calls a second) share one string. */
+let lastNow = Number.NaN;
+let lastTime = '';
 export function isoTime(now = Date.now()): string {
+  if (now === lastNow) return lastTime;
   const millis = now % 1000;
   if (now - millis !== second) {
     second = now - millis;
     secondPrefix = `,"time":"${new Date(second).toISOString().slice(0, 20)}`;
   }
-  return `${secondPrefix}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z"`;
+  lastNow = now;
+  lastTime = `${secondPrefix}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z"`;
+  return lastTime;
 }
 

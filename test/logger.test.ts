@@ -24,7 +24,7 @@ t.test('a line is one JSON object with severity, message and time, and no pino l
   t.equal(new Date(line.time as string).toISOString(), line.time);
 });
 
-t.test('isoTime writes what Date#toISOString does, formatting each second once', async (t) => {
-  const instants = [0, 7, 42, 999, 1000, 1_764_108_323_380, 1_764_108_323_005, 1_764_108_324_000, 1_764_108_323_999, Date.now()];
+t.test('isoTime writes what Date#toISOString does, formatting each second once and each millisecond once', async (t) => {
+  const instants = [0, 7, 7, 42, 999, 1000, 1_764_108_323_380, 1_764_108_323_380, 1_764_108_323_005, 1_764_108_324_000, 1_764_108_323_999, 0, Date.now()];
   for (const now of instants) t.equal(isoTime(now), `,"time":"${new Date(now).toISOString()}"`, String(now));
 });
