@@ -99,45 +99,44 @@ export interface WindowFigure {
 const serverPids = (server: BenchServer): number[] => [server.pid, ...childPids(server.pid)];
 
 /**
- * Loads every server in `servers` at once with `workload` for `seconds` (after 1 s unmeasured) and
- * returns each one's calls/s and CPU per message over the measured seconds.
+ * Loads every server in `servers` at once with `workload` for `seconds` and returns each one's calls/s and its
+ * CPU per message. No warm-up inside the window (the bench warms every server up before its first window): the
+ * server's CPU is read when its generator starts and when it ends, and divided by every call the generator
+ * completed in between, so the two cover exactly the same calls.
  */
 export async function loadAtOnce(workload: Workload, servers: readonly BenchServer[], seconds: number, h2loadCpus?: string): Promise<WindowFigure[]> {
-  const warmupMs = 1000;
   const pids = servers.map(serverPids);
-  let before: number[] = [];
-  const measuring = new Promise<void>((resolve) =>
-    setTimeout(() => {
-      before = pids.map(cpuSecondsOf);
-      resolve();
-    }, warmupMs),
-  );
-  let runs: Promise<{ callsPerSecond: number; saturated: boolean }>[];
+  let runs: Promise<{ callsPerSecond: number; calls: number; saturated: boolean }>[];
+  let before: number[];
   if (workload.h2load !== undefined) {
     const request = h2loadRequest(workload.shape);
-    runs = servers.map((server) => runH2load(server.address, { ...request, ...workload.h2load!, seconds, warmupSeconds: warmupMs / 1000, cpus: h2loadCpus }));
+    before = pids.map(cpuSecondsOf);
+    runs = servers.map(async (server) => {
+      const run = await runH2load(server.address, { ...request, ...workload.h2load!, seconds, warmupSeconds: 0, cpus: h2loadCpus });
+      return { callsPerSecond: run.callsPerSecond, calls: run.succeeded, saturated: run.saturated };
+    });
   } else {
-    const plans = servers.map((server) => harnessPlan(server.address, workload.shape, seconds * 1000));
+    const plans = servers.map((server) => ({ ...harnessPlan(server.address, workload.shape, seconds * 1000), warmupMs: 0 }));
     const loads = await Promise.all(plans.map((plan) => openLoad(plan)));
+    before = pids.map(cpuSecondsOf);
     runs = loads.map(async (load, i) => {
       const report = buildReport(plans[i]!, await load.start().finished, {});
       load.close();
-      return { callsPerSecond: report.rps, saturated: report.generator.saturated };
+      return { callsPerSecond: report.rps, calls: report.count, saturated: report.generator.saturated };
     });
   }
-  // Each generator's measured seconds end with its run; the servers' CPU is read as each one ends.
+  // The servers' CPU is read as each one's generator ends.
   const after: number[] = [];
   const results = await Promise.all(
     runs.map(async (run, i) => {
       const result = await run;
-      await measuring;
       after[i] = cpuSecondsOf(pids[i]!);
       return result;
     }),
   );
   return results.map((r, i) => ({
     callsPerSecond: Math.round(r.callsPerSecond),
-    cpuUs: Math.round(((after[i]! - before[i]!) * 1e6 * 10) / Math.max(1, r.callsPerSecond * seconds * workload.messagesPerCall)) / 10,
+    cpuUs: Math.round(((after[i]! - before[i]!) * 1e6 * 10) / Math.max(1, r.calls * workload.messagesPerCall)) / 10,
     generatorSaturated: r.saturated,
   }));
 }

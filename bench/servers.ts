@@ -109,7 +109,8 @@ export function runH2load(address: string, plan: H2loadPlan): Promise<H2loadRun>
   bodies += 1;
   const file = `${RESULTS}h2load-request-${process.pid}-${bodies}.bin`;
   writeFileSync(file, plan.body);
-  const args = ['-c', String(plan.connections), '-m', String(plan.streams), '-D', String(plan.seconds), `--warm-up-time=${plan.warmupSeconds ?? 1}`,
+  const warmup = plan.warmupSeconds ?? 1;
+  const args = ['-c', String(plan.connections), '-m', String(plan.streams), '-D', String(plan.seconds), ...(warmup > 0 ? [`--warm-up-time=${warmup}`] : []),
     '-d', file, '-H', 'content-type: application/grpc', '-H', 'te: trailers', `http://${address}${plan.path}`];
   return new Promise((resolve, reject) => {
     const [command, argv] = plan.cpus === undefined ? ['h2load', args] : ['taskset', ['-c', plan.cpus, 'h2load', ...args]];
