@@ -8,20 +8,30 @@ import { gunzipSync } from 'node:zlib';
 import { status } from '@grpc/grpc-js';
 import type { Shape } from '../plan.js';
 import type { Caller } from '../driver.js';
+import type { RequestSource } from '../call/requests.js';
 import type { CallOutcome } from '../tally.js';
 import { MessageReader } from './framing.js';
 import { decodeGrpcMessage, statusFromHttp, statusFromReset } from './status.js';
 
+/** What one call sends: prepared once per thread, unless templates make each call's own. */
+export interface WireRequest {
+  readonly headers: OutgoingHttpHeaders;
+  /** The first request, framed (and gzipped with --gzip): unary and server calls send only this. */
+  readonly frame: Buffer;
+  /** Every distinct request of a stream, framed, sent in turn (starting over after the last). */
+  readonly frames: readonly Buffer[];
+  /** client streams without --interval-ms: `batchCount` requests framed back to back, written at once. */
+  readonly batch: Buffer;
+  readonly batchCount: number;
+  /** client and bidi: messages sent per stream. */
+  readonly messages: number;
+}
+
 /** What every call of a plan sends and expects, built once per thread. */
 export interface WirePlan {
   readonly shape: Shape;
-  readonly headers: OutgoingHttpHeaders;
-  /** The one request, framed (and gzipped with --gzip). */
-  readonly frame: Buffer;
-  /** client streams without --interval-ms: `batchCount` frames back to back, written at once. */
-  readonly batch: Buffer;
-  readonly batchCount: number;
-  readonly messages: number;
+  /** Call number n's request (the same object for every call when nothing is templated). */
+  readonly requests: RequestSource<WireRequest>;
   readonly intervalMs: number;
   readonly deadlineMs: number;
   /** Parses a reply: a message that does not parse fails the call as grpc-js would (INTERNAL). */
@@ -44,6 +54,7 @@ const OPEN_STREAM = { endStream: false } as const;
 
 export class WireCall implements Caller {
   private stream: ClientHttp2Stream | undefined;
+  private request: WireRequest | undefined;
   private resolve: ((outcome: CallOutcome) => void) | undefined;
   private readonly outcome: MutableOutcome = { code: status.OK, details: '', sent: 0, received: 0 };
   private readonly reader = new MessageReader();
@@ -66,9 +77,17 @@ export class WireCall implements Caller {
     this.deadline = setTimeout(this.onDeadline, plan.deadlineMs).unref();
   }
 
-  call(): Promise<CallOutcome> {
+  call(n: number): Promise<CallOutcome> {
     return new Promise((resolve) => {
       this.resolve = resolve;
+      try {
+        this.request = this.plan.requests.forCall(n);
+      } catch (error) {
+        // Templated data that renders into something the message cannot hold: nothing is sent.
+        this.outcome.sent = 0;
+        this.outcome.received = 0;
+        return this.end(status.INTERNAL, (error as Error).message);
+      }
       this.begin();
     });
   }
@@ -104,7 +123,7 @@ export class WireCall implements Caller {
     this.reader.reset();
     let stream: ClientHttp2Stream;
     try {
-      stream = session.request(this.plan.headers, OPEN_STREAM);
+      stream = session.request((this.request as WireRequest).headers, OPEN_STREAM);
     } catch (error) {
       return this.end(status.UNAVAILABLE, (error as Error).message);
     }
@@ -119,7 +138,7 @@ export class WireCall implements Caller {
       case 'unary':
       case 'server':
         this.outcome.sent = 1;
-        stream.end(this.plan.frame);
+        stream.end((this.request as WireRequest).frame);
         return;
       case 'client':
         return this.pump();
@@ -142,8 +161,9 @@ export class WireCall implements Caller {
     const stream = this.stream;
     if (stream === undefined || this.statusSeen) return;
     const { plan, outcome } = this;
-    while (outcome.sent < plan.messages) {
-      let chunk = plan.frame;
+    const request = this.request as WireRequest;
+    while (outcome.sent < request.messages) {
+      let chunk: Buffer;
       if (plan.intervalMs > 0) {
         if (outcome.sent > 0 && !this.paused) {
           this.paused = true;
@@ -151,10 +171,12 @@ export class WireCall implements Caller {
           return;
         }
         this.paused = false;
+        chunk = request.frames[outcome.sent % request.frames.length] as Buffer;
         outcome.sent += 1;
       } else {
-        const count = Math.min(plan.batchCount, plan.messages - outcome.sent);
-        chunk = count === plan.batchCount ? plan.batch : plan.batch.subarray(0, count * plan.frame.length);
+        // A batch holds whole streams' worth of distinct requests, or copies of the one request.
+        const count = Math.min(request.batchCount, request.messages - outcome.sent);
+        chunk = count === request.batchCount ? request.batch : request.batch.subarray(0, count * request.frame.length);
         outcome.sent += count;
       }
       if (!stream.write(chunk)) {
@@ -170,9 +192,10 @@ export class WireCall implements Caller {
   private sendNext(): void {
     const stream = this.stream;
     if (stream === undefined || this.statusSeen) return;
-    if (this.outcome.sent === this.plan.messages) return void stream.end();
+    const request = this.request as WireRequest;
+    if (this.outcome.sent === request.messages) return void stream.end();
+    stream.write(request.frames[this.outcome.sent % request.frames.length] as Buffer);
     this.outcome.sent += 1;
-    stream.write(this.plan.frame);
   }
 
   private readonly resume = (generation: number): void => {
@@ -212,7 +235,7 @@ export class WireCall implements Caller {
     }
     this.outcome.received += 1;
     if (this.plan.shape !== 'bidi') return;
-    if (this.plan.intervalMs > 0 && this.outcome.sent < this.plan.messages) {
+    if (this.plan.intervalMs > 0 && this.outcome.sent < (this.request as WireRequest).messages) {
       setTimeout(this.resume, this.plan.intervalMs, this.generation).unref();
     } else {
       this.sendNext();
