@@ -10,8 +10,11 @@ import { showProgress } from '../load/progress.js';
 import { buildReport, formatReport } from '../load/report.js';
 import { openLoad, type PreparedLoad } from '../load/runner.js';
 import { openWorkers } from '../load/workers.js';
+import { prepareCall } from '../load/call/prepare.js';
 import { parseCommandArgs } from './call.js';
 import type { Command } from './command.js';
+import { CALL_FLAGS, CALL_FLAGS_USAGE, parseCallArgs, readCallData } from './load-call.js';
+import { parseScheduleArgs, rampPeak, SCHEDULE_FLAGS, SCHEDULE_FLAGS_USAGE } from './load-schedule.js';
 
 /** A --fail-on gate tripped, or the run could not start. */
 export const EXIT_FAILED = 1;
@@ -19,7 +22,9 @@ export const EXIT_INTERRUPTED = 130;
 
 const LOAD_FLAGS = {
   ...CONNECTION_FLAGS,
-  shape: { type: 'string', default: 'unary' },
+  ...CALL_FLAGS,
+  ...SCHEDULE_FLAGS,
+  shape: { type: 'string' },
   concurrency: { type: 'string', short: 'c' },
   connections: { type: 'string' },
   total: { type: 'string', short: 'n' },
@@ -41,11 +46,12 @@ const LOAD_FLAGS = {
 
 const USAGE = `Usage: cloudrun-grpc load <target> [options]
 
-Drives the Greeter at <target> (host[:port], dns:, xds:///) with one call shape and reports
-throughput, latency percentiles (HdrHistogram) and the status-code distribution.
+Drives a gRPC method at <target> (host[:port], dns:, xds:///): the Greeter's (--shape), or any
+(--call, from the server's reflection or --proto), and reports throughput, latency percentiles
+(HdrHistogram) and the status-code distribution.
 
 Load:
-  --shape S              unary | server | client | bidi (default unary)
+  --shape S              the Greeter: unary | server | client | bidi (default unary)
   -c, --concurrency N    calls in flight at once (default ${DEFAULTS.concurrency}); with --rps, the most in flight
   --connections N        separate HTTP/2 connections, calls spread over them (default ${DEFAULTS.connections}; at most --concurrency)
   -n, --total N          stop after N measured calls                    } exactly one
@@ -66,6 +72,10 @@ Streams:
   --interval-ms N        client, bidi: pause between sent messages; server: interval_ms asked of the server (default 0)
   --replies N            server: replies asked for per call (default ${DEFAULTS.replies})
   --payload-bytes N      filler bytes in each request and asked for in each reply (default 0)
+
+${CALL_FLAGS_USAGE}
+
+${SCHEDULE_FLAGS_USAGE}
 
 Report:
   --json                 the report as JSON on stdout (default: text)
@@ -116,6 +126,8 @@ export interface LoadInvocation {
   readonly plan: LoadPlan;
   readonly thresholds: GateThresholds;
   readonly json: boolean;
+  /** --data-file, read into the plan's call before the run ("-": stdin). */
+  readonly dataFile?: string;
 }
 
 /** Flags (and CLOUDRUN_GRPC_TOKEN in `env`) → plan, checked once at the door; every error names its flag. */
@@ -123,9 +135,11 @@ export function parseLoadArgs(argv: readonly string[], env: Env): LoadInvocation
   const { values, positionals } = parseCommandArgs(argv, LOAD_FLAGS);
   if (values.help) return 'help';
   if (positionals.length !== 1) throw new UsageError(`give one target (host[:port]); got ${positionals.length}`);
-  const shape = SHAPES.find((s) => s === values.shape);
+  const shape = SHAPES.find((s) => s === (values.shape ?? 'unary'));
   if (shape === undefined) throw new UsageError(`--shape: "${values.shape}" is not one of ${SHAPES.join(', ')}`);
-  const concurrency = wholeNumber('concurrency', values.concurrency, DEFAULTS.concurrency, 1);
+  const schedules = parseScheduleArgs(values, { rps: values.rps !== undefined, concurrency: values.concurrency !== undefined });
+  const concurrency =
+    schedules.concurrencyRamp === undefined ? wholeNumber('concurrency', values.concurrency, DEFAULTS.concurrency, 1) : rampPeak(schedules.concurrencyRamp);
   const connections = wholeNumber('connections', values.connections, DEFAULTS.connections, 1);
   const workers = wholeNumber('workers', values.workers, DEFAULTS.workers, 1);
   if (connections > concurrency) throw new UsageError(`--connections (${connections}) cannot exceed --concurrency (${concurrency}): a connection without a call is idle`);
@@ -133,7 +147,8 @@ export function parseLoadArgs(argv: readonly string[], env: Env): LoadInvocation
   const driver = values.driver === undefined ? undefined : DRIVERS.find((d) => d === values.driver);
   if (values.driver !== undefined && driver === undefined) throw new UsageError(`--driver: "${values.driver}" is not one of ${DRIVERS.join(', ')}`);
   const target = positionals[0] as string;
-  const { deadlineMs = DEFAULTS.deadlineMs, ...connection } = connectOptionsFromFlags(values, env);
+  const { deadlineMs = DEFAULTS.deadlineMs, ...allConnection } = connectOptionsFromFlags(values, env);
+  const { call, dataFile, connection } = parseCallArgs(values, shape, allConnection);
   const plan: LoadPlan = {
     target,
     connection,
@@ -152,12 +167,15 @@ export function parseLoadArgs(argv: readonly string[], env: Env): LoadInvocation
     replies: wholeNumber('replies', values.replies, DEFAULTS.replies, 1),
     payloadBytes: wholeNumber('payload-bytes', values['payload-bytes'], DEFAULTS.payloadBytes, 0),
     workers,
+    ...(call !== undefined && { call }),
+    ...(schedules.rateRamp !== undefined && { rateRamp: schedules.rateRamp }),
+    ...(schedules.concurrencyRamp !== undefined && { concurrencyRamp: schedules.concurrencyRamp }),
   };
   const thresholds: GateThresholds = {
     ...(values['fail-on-error-rate'] !== undefined && { errorRate: fraction('fail-on-error-rate', values['fail-on-error-rate']) }),
     ...(values['fail-on-p99-ms'] !== undefined && { p99Ms: positiveNumber('fail-on-p99-ms', values['fail-on-p99-ms']) }),
   };
-  return { plan, thresholds, json: values.json };
+  return { plan, thresholds, json: values.json, ...(dataFile !== undefined && { dataFile }) };
 }
 
 function open(plan: LoadPlan): Promise<PreparedLoad> {
@@ -166,7 +184,7 @@ function open(plan: LoadPlan): Promise<PreparedLoad> {
 
 export const loadCommand: Command = {
   name: 'load',
-  summary: 'load-test the Greeter: any call shape, closed loop or fixed rate, HdrHistogram percentiles',
+  summary: 'load-test any gRPC method (the Greeter by default): closed loop, fixed or ramped rate, HdrHistogram percentiles',
   usage: USAGE,
   async run(argv, io) {
     const invocation = parseLoadArgs(argv, io.env);
@@ -174,11 +192,18 @@ export const loadCommand: Command = {
       io.stdout.write(`${USAGE}\n`);
       return 0;
     }
-    const { plan, thresholds, json } = invocation;
+    const { thresholds, json } = invocation;
+    let plan = invocation.plan;
     let load: PreparedLoad;
     try {
+      if (invocation.dataFile !== undefined && plan.call !== undefined) {
+        plan = { ...plan, call: { ...plan.call, data: await readCallData(invocation.dataFile, io) } };
+      }
+      // Bad input (an unknown method, data that does not fit) throws UsageError here: exit 2, nothing sent.
+      plan = await prepareCall(plan);
       load = await open(plan);
     } catch (error) {
+      if (error instanceof UsageError) throw error;
       // Unreachable target (ConnectError), a worker that could not start.
       const { message } = error as Error;
       io.stderr.write(`cloudrun-grpc load: ${message}\n`);

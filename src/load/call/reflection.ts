@@ -14,7 +14,7 @@ import { encodeDescriptorSet } from './descriptors.js';
 const VERSIONS = ['v1', 'v1alpha'] as const;
 
 /** The reflection protos @grpc/reflection ships (build/src/index.js → build/proto/). */
-const REFLECTION_PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.resolve('@grpc/reflection')));
+const REFLECTION_PROTO_DIR = fileURLToPath(new URL('../proto/', import.meta.resolve('@grpc/reflection')));
 
 interface ReflectionRequest {
   file_by_filename?: string;
