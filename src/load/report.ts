@@ -2,7 +2,9 @@
 // ghz's where they overlap) and its text rendering.
 import { checkGates, type GateResult, type GateThresholds } from './gates.js';
 import { histogramBuckets, mergeHistograms, summarizeLatency, type HistogramBucket, type LatencySummaryMs } from './histogram.js';
+import { callOf } from './call/requests.js';
 import { isTotal, type LoadPlan } from './plan.js';
+import type { Ramp } from './schedule.js';
 import type { RunResult } from './runner.js';
 import { isSaturated, SATURATED, type ThreadUsage } from './usage.js';
 
@@ -54,6 +56,12 @@ export interface LoadReport {
     readonly workers: number;
     readonly driver: LoadPlan['driver'];
     readonly connectTimeoutMs: number;
+    /** The method called: package.Service/Method. */
+    readonly call: string;
+    /** --load-schedule step|line; null: const. */
+    readonly loadSchedule: Ramp | null;
+    /** --concurrency-schedule step|line; null: const. */
+    readonly concurrencySchedule: Ramp | null;
   };
   readonly endReason: 'total' | 'duration' | 'interrupted';
   /** Measured calls completed (warm-up calls are not counted). */
@@ -140,6 +148,9 @@ export function buildReport(plan: LoadPlan, result: RunResult, thresholds: GateT
       workers: plan.workers,
       driver: plan.driver,
       connectTimeoutMs: plan.connectTimeoutMs,
+      call: callOf(plan).method,
+      loadSchedule: plan.rateRamp ?? null,
+      concurrencySchedule: plan.concurrencyRamp ?? null,
     },
     endReason: result.interrupted ? 'interrupted' : isTotal(plan.stop) ? 'total' : 'duration',
     count: tally.calls,
@@ -152,7 +163,7 @@ export function buildReport(plan: LoadPlan, result: RunResult, thresholds: GateT
     messagesSentPerSecond: perSecond(tally.sent, result.elapsedMs),
     messagesReceivedPerSecond: perSecond(tally.received, result.elapsedMs),
     latencyMs,
-    latencyMeasuredFrom: plan.rps === undefined ? 'call start' : 'scheduled start',
+    latencyMeasuredFrom: plan.rps === undefined && plan.rateRamp === undefined ? 'call start' : 'scheduled start',
     histogram: histogramBuckets(histogram),
     statusCodeDistribution: tally.codes,
     errorDistribution: tally.errorMessages,

@@ -60,9 +60,10 @@ t.test('the JSON report has every documented field', async (t) => {
   t.same(Object.keys(report).sort(), [...REPORT_FIELDS].sort());
   t.same(Object.keys(report.latencyMs).sort(), ['max', 'mean', 'min', 'p50', 'p90', 'p95', 'p99', 'p999', 'stdDev']);
   t.same(Object.keys(report.options).sort(), [
-    'concurrency', 'connectTimeoutMs', 'connections', 'deadlineMs', 'driver', 'durationMs', 'intervalMs', 'messages', 'payloadBytes', 'replies', 'rps',
-    'total', 'warmupMs', 'workers',
+    'call', 'concurrency', 'concurrencySchedule', 'connectTimeoutMs', 'connections', 'deadlineMs', 'driver', 'durationMs', 'intervalMs', 'loadSchedule',
+    'messages', 'payloadBytes', 'replies', 'rps', 'total', 'warmupMs', 'workers',
   ]);
+  t.equal(report.options.call, 'helloworld.Greeter/SayHello');
   t.same(Object.keys(report.generator).sort(), ['coresUsed', 'cpuMs', 'cpuUsPerCall', 'driver', 'saturated', 'threads']);
   t.equal(report.rate, null, 'no rate section without --rps');
   t.equal(report.latencyMeasuredFrom, 'call start');
