@@ -1,7 +1,7 @@
 // --load-schedule and --concurrency-schedule over a real socket: the server
 // counts the calls that arrive in each step of the ramp (with the tolerance
 // that timers and a shared machine need: counts, not timings, are checked).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { runJson } from '../cli/run-load.js';
 import { INTEROP_PROTO, startRecordingServer, type Arrival } from './recording-server.js';
 
@@ -19,7 +19,7 @@ function perStep(arrivals: readonly Arrival[], stepMs: number): number[] {
 }
 
 /** Within `slack` calls of what was asked, step by step. */
-function near(t: Tap.Test, actual: number[], expected: number[], slack: number): void {
+function near(t: Test, actual: number[], expected: number[], slack: number): void {
   t.equal(actual.length, expected.length, `${expected.length} steps (${actual.join(', ')})`);
   expected.forEach((n, i) => t.ok(Math.abs((actual[i] ?? 0) - n) <= slack, `step ${i}: ${actual[i]} calls, asked ${n} ± ${slack}`));
 }
