@@ -114,7 +114,7 @@ t.test('every cloudrun-grpc command in the docs exists and takes the flags shown
     }
     const end = args.indexOf('--');
     for (const arg of end === -1 ? args : args.slice(0, end)) {
-      if (!/^-/.test(arg) || arg === '--help' || arg === '-h') continue;
+      if (!/^-./.test(arg) || arg === '--help' || arg === '-h') continue; // a lone - is stdin, not a flag
       const flag = arg.split('=')[0] as string;
       t.ok(hasFlag(usage, flag), `${file}: cloudrun-grpc ${name} takes ${flag} (${line.trim()})`);
     }
