@@ -48,6 +48,20 @@ for (const [kind, { method, data, sent, received }] of Object.entries(KINDS)) {
   }
 }
 
+for (const driver of ['http2', 'grpc-js']) {
+  t.test(`a bidi method that answers only after the half-close gets every message at once (HalfDuplexCall, ${driver})`, async (t) => {
+    const { address, logs } = await startServer(t, { LOG_LEVEL: 'info', INTEROP: 'on' });
+    const { code, report } = await runJson(address, [
+      '--call', 'grpc.testing.TestService/HalfDuplexCall', '--driver', driver, '-d', '{"response_parameters": [{"size": 2}]}', '-n', '10', '-c', '2', '--messages', '4',
+    ]);
+    t.equal(code, 0);
+    t.same(report.statusCodeDistribution, { OK: 10 });
+    t.equal(report.messagesSent, 40);
+    t.equal(report.messagesReceived, 40);
+    t.equal(linesOf(logs, 'HalfDuplexCall').length, 10);
+  });
+}
+
 t.test('package.Service.Method names the method too', async (t) => {
   const { address, logs } = await startServer(t, { LOG_LEVEL: 'info', INTEROP: 'on' });
   const { code } = await runJson(address, ['--call', 'grpc.testing.TestService.EmptyCall', '-n', '5']);

@@ -63,6 +63,13 @@ export function greeterCall(shape: Shape): CallSpec {
   };
 }
 
+/**
+ * bidi: the Greeter's BidiHello answers every message, so each is sent once the reply to the one before is in
+ * (a reply per round trip). Any other bidi method is sent its messages as a client stream is, replies read as
+ * they come (as ghz does): a server that answers only after the half-close (HalfDuplexCall) works too.
+ */
+export const isPingPong = (method: Pick<MethodTypes, 'path'>): boolean => method.path === `/${GREETER_SERVICE}/${GREETER_METHODS.bidi}`;
+
 /** The call of `plan` (the Greeter's, by its shape, when it names none). */
 export const callOf = (plan: Pick<LoadPlan, 'call' | 'shape'>): CallSpec => plan.call ?? greeterCall(plan.shape);
 

@@ -2,7 +2,7 @@
 // through grpc-js's generic client as an application would make them.
 import * as grpc from '@grpc/grpc-js';
 import { connect, type ConnectOptions } from '../../client/connect.js';
-import { methodOf, requestSource, type CallMessages } from '../call/requests.js';
+import { isPingPong, methodOf, requestSource, type CallMessages } from '../call/requests.js';
 import { ConnectError, type Caller, type LoadConnections } from '../driver.js';
 import type { LoadPlan, RateShare } from '../plan.js';
 import { callFor, type GrpcRequest, type Slot } from './shapes.js';
@@ -50,7 +50,7 @@ export async function openGrpcJsConnections(plan: LoadPlan, share: RateShare): P
     close();
     throw new ConnectError(`cannot connect to ${plan.target} within ${plan.connectTimeoutMs} ms (--connect-timeout): ${(error as Error).message}`, undefined);
   }
-  const makeCall = callFor(plan.shape, { path: method.path, decode: (bytes) => responseType.decode(bytes) }, plan);
+  const makeCall = callFor(plan.shape, { path: method.path, decode: (bytes) => responseType.decode(bytes), pingPong: isPingPong(method) }, plan);
   return {
     caller(index): Caller {
       const client = clients[index % clients.length] as grpc.Client;

@@ -30,6 +30,8 @@ export interface GrpcRequest {
 export interface GrpcMethod {
   readonly path: string;
   readonly decode: (bytes: Buffer) => unknown;
+  /** bidi: each message waits for the reply to the one before (the Greeter's BidiHello), or all are sent as they can be. */
+  readonly pingPong: boolean;
 }
 
 export type MakeCall = (client: grpc.Client, slot: Slot, request: GrpcRequest) => Promise<CallOutcome>;
@@ -75,7 +77,7 @@ interface StreamState {
 }
 
 /** Writes the stream's requests `plan.intervalMs` apart, honouring flow control, then half-closes. */
-async function writeAll(call: grpc.ClientWritableStream<Buffer>, request: GrpcRequest, plan: KindPlan, stream: StreamState): Promise<void> {
+async function writeAll(call: grpc.ClientWritableStream<Buffer> | grpc.ClientDuplexStream<Buffer, unknown>, request: GrpcRequest, plan: KindPlan, stream: StreamState): Promise<void> {
   while (stream.sent < request.count && !stream.ended) {
     // Unreferenced: a pause must not keep the process alive after the run is stopped.
     if (stream.sent > 0 && plan.intervalMs > 0) await sleep(plan.intervalMs, undefined, { ref: false });
@@ -101,8 +103,28 @@ function clientStreaming(method: GrpcMethod, plan: KindPlan): MakeCall {
     });
 }
 
+/** Every request sent as flow control allows (--interval-ms apart), then the half-close; replies counted as they come. */
+function bidiSendingAll(method: GrpcMethod, plan: KindPlan): MakeCall {
+  return (client, slot, request) =>
+    new Promise((resolve) => {
+      const stream: StreamState = { sent: 0, ended: false };
+      let received = 0;
+      const call = client.makeBidiStreamRequest(method.path, passThrough, method.decode, metadataOf(request), { deadline: deadlineIn(plan.deadlineMs) });
+      slot.call = call;
+      call.on('data', () => (received += 1));
+      call.on('error', () => {}); // the status event below carries the outcome
+      call.on('status', (status: grpc.StatusObject) => {
+        stream.ended = true;
+        slot.call = undefined;
+        resolve({ code: status.code, details: status.details, sent: stream.sent, received });
+      });
+      void writeAll(call, request, plan, stream);
+    });
+}
+
 /** Ping-pong: each request waits for the reply to the one before, so every reply is one round trip. */
 function bidiStreaming(method: GrpcMethod, plan: KindPlan): MakeCall {
+  if (!method.pingPong) return bidiSendingAll(method, plan);
   return (client, slot, request) =>
     new Promise((resolve) => {
       let sent = 0;

@@ -32,6 +32,8 @@ export interface WirePlan {
   readonly shape: Shape;
   /** Call number n's request (the same object for every call when nothing is templated). */
   readonly requests: RequestSource<WireRequest>;
+  /** bidi: send each message once the reply to the one before is in (the Greeter's BidiHello); else send them all, as a client stream, reading replies as they come. */
+  readonly pingPong: boolean;
   readonly intervalMs: number;
   readonly deadlineMs: number;
   /** Parses a reply: a message that does not parse fails the call as grpc-js would (INTERNAL). */
@@ -143,7 +145,7 @@ export class WireCall implements Caller {
       case 'client':
         return this.pump();
       case 'bidi':
-        return this.sendNext();
+        return this.plan.pingPong ? this.sendNext() : this.pump();
     }
   }
 
@@ -156,7 +158,7 @@ export class WireCall implements Caller {
     resolve(this.outcome);
   }
 
-  /** client streams: write the requests, a batch at a time (or one per --interval-ms), under flow control; then half-close. */
+  /** client streams (and bidi streams that are not ping-pong): write the requests, a batch at a time (or one per --interval-ms), under flow control; then half-close. */
   private pump(): void {
     const stream = this.stream;
     if (stream === undefined || this.statusSeen) return;
@@ -200,7 +202,7 @@ export class WireCall implements Caller {
 
   private readonly resume = (generation: number): void => {
     if (generation !== this.generation) return;
-    if (this.plan.shape === 'client') this.pump();
+    if (this.plan.shape === 'client' || !this.plan.pingPong) this.pump();
     else this.sendNext();
   };
 
@@ -234,7 +236,7 @@ export class WireCall implements Caller {
       return;
     }
     this.outcome.received += 1;
-    if (this.plan.shape !== 'bidi') return;
+    if (this.plan.shape !== 'bidi' || !this.plan.pingPong) return;
     if (this.plan.intervalMs > 0 && this.outcome.sent < (this.request as WireRequest).messages) {
       setTimeout(this.resume, this.plan.intervalMs, this.generation).unref();
     } else {

@@ -4,7 +4,7 @@
 // reopened by the next call on it. Requests are encoded and framed once
 // (per distinct request), unless templates make each call's own.
 import type { ClientHttp2Session, OutgoingHttpHeaders } from 'node:http2';
-import { methodOf, requestSource, type CallMessages } from '../call/requests.js';
+import { isPingPong, methodOf, requestSource, type CallMessages } from '../call/requests.js';
 import { ConnectError, type LoadConnections } from '../driver.js';
 import type { LoadPlan, RateShare } from '../plan.js';
 import { frameMessage, repeatFrame } from './framing.js';
@@ -48,6 +48,7 @@ function wirePlan(plan: LoadPlan, endpoint: WireEndpoint, share: RateShare): Wir
   return {
     shape: plan.shape,
     requests: requestSource(plan, method, share, (call) => wireRequest(call, headers, gzip)),
+    pingPong: isPingPong(method),
     intervalMs: plan.intervalMs,
     deadlineMs: plan.deadlineMs,
     decode: (bytes) => responseType.decode(bytes),
