@@ -205,12 +205,24 @@ function describeGate(gate: GateResult): string {
     : `  ${verdict}  p99 ${gate.actual} ms (limit ${gate.threshold} ms)`;
 }
 
+/** "20 calls/s, +20 every 500 ms, up to 60 calls/s" */
+function describeRamp(ramp: Ramp, unit: string): string {
+  const limits = [
+    ...(ramp.end !== undefined ? [`${ramp.step > 0 ? 'up' : 'down'} to ${ramp.end} ${unit}`] : []),
+    ...(ramp.maxMs !== undefined ? [`for at most ${ramp.maxMs} ms`] : []),
+  ];
+  return [`${ramp.start} ${unit}`, `${ramp.step > 0 ? '+' : ''}${ramp.step} every ${ramp.stepMs} ms`, ...limits].join(', ');
+}
+
 export function formatReport(report: LoadReport): string {
   const { options: o, latencyMs: l } = report;
   const ended = { total: 'total reached', duration: 'duration reached', interrupted: 'INTERRUPTED (partial report)' }[report.endReason];
   const lines = [
-    `Load test: ${report.shape} on ${report.target}; ${o.concurrency} in flight over ${o.connections} connection(s)` +
+    `Load test: ${report.shape}${o.call.startsWith('helloworld.Greeter/') ? '' : ` ${o.call}`} on ${report.target}; ` +
+      `${o.concurrency} in flight over ${o.connections} connection(s)` +
       (o.workers > 1 ? ` from ${o.workers} workers` : ''),
+    ...(o.loadSchedule ? [`  Schedule:   ${describeRamp(o.loadSchedule, 'calls/s')}`] : []),
+    ...(o.concurrencySchedule ? [`  Schedule:   ${describeRamp(o.concurrencySchedule, 'in flight')}`] : []),
     `  Ended:      ${ended} after ${round(report.elapsedMs / 1000, 2)} s` + (report.warmupCalls > 0 ? ` (plus ${report.warmupCalls} warm-up calls)` : ''),
     `  Calls:      ${report.count}, ${report.rps} calls/s; ${report.errors} errors (${percent(report.errorRate)})`,
     `  Messages:   ${report.messagesSent} sent (${report.messagesSentPerSecond}/s), ${report.messagesReceived} received (${report.messagesReceivedPerSecond}/s)`,
