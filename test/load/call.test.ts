@@ -2,10 +2,13 @@
 // descriptors from the server's reflection or from --proto, with both drivers;
 // request data as JSON, arrays taken in turn, templates rendered per call; bad
 // input refused with exit 2 before any call is made.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import t from 'tap';
 import { main } from '../../src/cli.js';
 import { runJson } from '../cli/run-load.js';
 import { memoryIo } from '../helpers/cli.js';
+import { temporaryDirectory } from '../helpers/temp-dir.js';
 import { startServer, type LogLine } from '../helpers/server.js';
 import { startBareServer } from './bare-server.js';
 import { INTEROP_PROTO, startRecordingServer } from './recording-server.js';
@@ -132,6 +135,17 @@ for (const [driver, workers] of [['http2', '1'], ['grpc-js', '1'], ['http2', '2'
     }
   });
 }
+
+t.test('a templated array is rendered per call and still taken in turn; --data-file reads a file', async (t) => {
+  const server = await startRecordingServer(t);
+  const dir = temporaryDirectory(t, 'cloudrun-grpc-data-');
+  const file = path.join(dir, 'data.json');
+  writeFileSync(file, '[{"response_size": 1, "response_status": {"message": "{{.RequestNumber}}"}}, {"response_size": 2, "response_status": {"message": "{{.RequestNumber}}"}}]');
+  const { code } = await runJson(server.address, ['--call', 'grpc.testing.TestService/UnaryCall', ...INTEROP_PROTO, '-n', '10', '-c', '2', '--data-file', file]);
+  t.equal(code, 0);
+  t.equal(server.unary.length, 10);
+  for (const { request } of server.unary) t.equal(request.response_size, (Number(request.response_status?.message) % 2) + 1, 'call k sends element k mod 2');
+});
 
 t.test('protobuf JSON: enums by name, bytes as base64, camelCase or original names; --data-file - reads stdin', async (t) => {
   const server = await startRecordingServer(t);

@@ -130,9 +130,8 @@ interface MetadataTemplate {
 
 /**
  * The requests of `plan` for a driver that turns CallMessages into its own form with `prepare` (once each
- * when nothing is templated). Throws RequestDataError or TemplateError (with `flag` set) when the data or a
- * template is bad; every element of an array is checked, and templated data is checked once, rendered for
- * call 0.
+ * when nothing is templated). Throws UsageError naming --data or --metadata when the data or a template is
+ * bad; every element of an array is checked, and templated data is checked once, rendered for call 0.
  */
 export function requestSource<T>(plan: RequestPlan, types: MethodTypes, share: RateShare, prepare: (call: CallMessages) => T): RequestSource<T> {
   const call = callOf(plan);
@@ -150,7 +149,7 @@ export function requestSource<T>(plan: RequestPlan, types: MethodTypes, share: R
     const render = (n: number): T => {
       context.requestNumber = n;
       const all = lists(parseJson((data as Template).render(context), true));
-      const one = all[0] as { messages: Buffer[]; count: number };
+      const one = all[n % all.length] as { messages: Buffer[]; count: number };
       return prepare({ messages: one.messages, count: one.count, metadata: renderMetadata(context) });
     };
     withFlag('data', () => render(0));

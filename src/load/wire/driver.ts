@@ -14,19 +14,31 @@ import { WireConnectError, wireEndpoint, type WireEndpoint } from './session.js'
 /** Up to this many bytes of requests go out in one write (several messages in one DATA frame). */
 const BATCH_BYTES = 16 * 1024;
 
-/** A call's messages framed; the headers are the method's own object (so a refreshed token reaches them) unless metadata is templated. */
-function wireRequest(call: CallMessages, headers: OutgoingHttpHeaders, gzip: boolean): WireRequest {
+type FramedMessages = Omit<WireRequest, 'headers'>;
+
+function frameAll(call: CallMessages, gzip: boolean): FramedMessages {
   const frames = call.messages.map((message) => frameMessage(message, gzip));
   const frame = frames[0] as Buffer;
   const single = frames.length === 1;
   const batchCount = single ? Math.max(1, Math.min(call.count, Math.floor(BATCH_BYTES / frame.length))) : frames.length;
-  return {
-    headers: call.metadata.length === 0 ? headers : { ...headers, ...metadataHeaders(headers, call.metadata) },
-    frame,
-    frames,
-    batch: single ? repeatFrame(frame, batchCount) : Buffer.concat(frames),
-    batchCount,
-    messages: call.count,
+  return { frame, frames, batch: single ? repeatFrame(frame, batchCount) : Buffer.concat(frames), batchCount, messages: call.count };
+}
+
+/**
+ * Turns each call's messages into a WireRequest. Messages are framed once per distinct list (templated
+ * metadata alone reuses the frames); the headers are the method's own object, so that a refreshed token
+ * reaches them, unless metadata is templated.
+ */
+function wireRequests(headers: OutgoingHttpHeaders, gzip: boolean): (call: CallMessages) => WireRequest {
+  const framed = new WeakMap<readonly Buffer[], FramedMessages>();
+  return (call) => {
+    let messages = framed.get(call.messages);
+    if (messages === undefined) {
+      messages = frameAll(call, gzip);
+      framed.set(call.messages, messages);
+    }
+    if (call.metadata.length === 0) return { headers, ...messages };
+    return { headers: { ...headers, ...metadataHeaders(headers, call.metadata) }, ...messages };
   };
 }
 
@@ -47,7 +59,7 @@ function wirePlan(plan: LoadPlan, endpoint: WireEndpoint, share: RateShare): Wir
   const { responseType } = method;
   return {
     shape: plan.shape,
-    requests: requestSource(plan, method, share, (call) => wireRequest(call, headers, gzip)),
+    requests: requestSource(plan, method, share, wireRequests(headers, gzip)),
     pingPong: isPingPong(method),
     intervalMs: plan.intervalMs,
     deadlineMs: plan.deadlineMs,
