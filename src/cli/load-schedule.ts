@@ -25,7 +25,7 @@ export const SCHEDULE_FLAGS_USAGE = `Schedules (ghz's flags):
                          or every second (line), until it reaches --load-end or --load-max-duration
                          has passed; then it holds
   --load-start N         calls per second at the start (above 0)
-  --load-step N          change per step, calls per second (negative ramps down)
+  --load-step N          change per step, calls per second (negative ramps down: --load-step=-10)
   --load-end N           the rate to stop changing at (needed, or --load-max-duration, to ramp down)
   --load-step-duration D step: how long each step lasts
   --load-max-duration D  stop changing the rate after D

@@ -88,7 +88,9 @@ Every report gives the generator's own CPU per call and each thread's event-loop
 and warns when the generator, not the server, was the limit.
 Progress goes to stderr when it is a terminal. Ctrl-C stops the run and prints the partial
 report (exit 130). Exit 1 when a --fail-on gate trips or the target cannot be reached (with
---json, a JSON object {"error": {...}} on stdout).`;
+--json, a JSON object {"error": {...}} on stdout). Exit 2 on bad usage, found before any load is
+sent: a flag's value, an unknown service or method, a server without reflection and no --proto,
+--data that does not fit the message, a template that does not parse.`;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof LOAD_FLAGS>>['values'];
 
