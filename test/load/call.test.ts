@@ -7,7 +7,7 @@ import path from 'node:path';
 import t from 'tap';
 import { main } from '../../src/cli.js';
 import { runJson } from '../cli/run-load.js';
-import { memoryIo } from '../helpers/cli.js';
+import { closedPort, memoryIo } from '../helpers/cli.js';
 import { temporaryDirectory } from '../helpers/temp-dir.js';
 import { startServer, type LogLine } from '../helpers/server.js';
 import { startBareServer } from './bare-server.js';
@@ -197,4 +197,11 @@ t.test('--proto that cannot be read, and an import it cannot find: exit 2', asyn
   const noImports = await runLoad(['127.0.0.1:1', '--insecure', '-n', '1', '--call', 'grpc.testing.TestService/UnaryCall', '--proto', 'proto/grpc/testing/test.proto']);
   t.equal(noImports.code, 2);
   t.match(noImports.stderr, /--proto: .*empty.proto/);
+});
+
+t.test('nothing listening where reflection is asked: exit 1, naming the cause, as for any unreachable target', async (t) => {
+  const port = await closedPort();
+  const { code, stdout } = await runLoad([`127.0.0.1:${port}`, '--insecure', '--json', '-n', '1', '--call', 'grpc.testing.TestService/UnaryCall']);
+  t.equal(code, 1);
+  t.match(JSON.parse(stdout), { error: { code: 'ECONNREFUSED', message: /cannot ask 127.0.0.1:\d+ for its descriptors \(server reflection\)/ } });
 });

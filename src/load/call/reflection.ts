@@ -115,7 +115,9 @@ export async function fetchDescriptorSet(target: string, spec: ConnectionSpec, s
       if (error instanceof UsageError) throw error;
       const { code, details } = error as grpc.ServiceError;
       if (code === grpc.status.UNIMPLEMENTED) continue;
-      throw new ConnectError(`cannot ask ${target} for its descriptors (server reflection): ${grpc.status[code] ?? code}: ${details}`, grpc.status[code]);
+      // The system's reason (ECONNREFUSED, …) when grpc-js gives one, as the drivers' connect errors do.
+      const cause = /\b(E[A-Z]{3,})\b/.exec(details)?.[1] ?? grpc.status[code];
+      throw new ConnectError(`cannot ask ${target} for its descriptors (server reflection): ${grpc.status[code] ?? code}: ${details}`, cause);
     } finally {
       conversation.end();
       client.close();
