@@ -42,6 +42,11 @@ export interface LoadPlan {
   readonly payloadBytes: number;
   /** Threads that generate the load; each opens its own share of the connections. */
   readonly workers: number;
+  /**
+   * --shard INDEX/N: this process runs part `index` of `of` of the plan (a pod of an Indexed Job); every other
+   * field is the whole plan's. {0, 1}: the whole plan.
+   */
+  readonly shard: RateShare;
 }
 
 /** Where a worker's open-loop schedule sits within the whole: its calls are `of` apart, starting at `index`. */
@@ -62,6 +67,7 @@ export const DEFAULTS = {
   payloadBytes: 0,
   warmupMs: 0,
   workers: 1,
+  shard: { index: 0, of: 1 },
 } as const;
 
 export function isTotal(stop: StopCondition): stop is { readonly total: number } {

@@ -95,7 +95,7 @@ function startRun(plan: LoadPlan, connections: LoadConnections, share: RateShare
       const limit: PhaseLimit = isTotal(plan.stop) ? { total: plan.stop.total } : { endsAt: startsAt + plan.stop.durationMs };
       await runPhase(limit, startsAt, (outcome, dueAt, startedAt, endedAt) => {
         // A call that started a hair early (timer rounding) is measured from when it really started.
-        measured.record(outcome, endedAt - Math.min(dueAt, startedAt));
+        measured.record(outcome, endedAt - Math.min(dueAt, startedAt), startedAt, endedAt);
         maxStartLagMs = Math.max(maxStartLagMs, startedAt - dueAt);
         lastStart = Math.max(lastStart, startedAt);
         lastEnd = Math.max(lastEnd, endedAt);

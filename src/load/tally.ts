@@ -2,6 +2,7 @@
 // snapshot, which crosses worker threads and merges exactly.
 import * as grpc from '@grpc/grpc-js';
 import { createHistogram, encodeHistogram, mergeHistograms, recordLatency, type Histogram } from './histogram.js';
+import { mergeTimelines, Timeline, type IntervalSnapshot } from './timeline.js';
 
 /** How one call ended. */
 export interface CallOutcome {
@@ -54,6 +55,8 @@ export interface TallySnapshot {
   readonly errorMessages: Readonly<Record<string, number>>;
   /** HdrHistogram compressed encoding of call latencies (µs). */
   readonly histogram: string;
+  /** The same calls second by second (wall-clock seconds). */
+  readonly timeline: readonly IntervalSnapshot[];
 }
 
 export class Tally {
@@ -64,12 +67,15 @@ export class Tally {
   readonly histogram: Histogram = createHistogram();
   private readonly codes = new Map<grpc.status, number>();
   private readonly errorMessages = new Map<string, ErrorGroup>();
+  private readonly timeline = new Timeline();
 
-  record(outcome: CallOutcome, latencyMs: number): void {
+  /** `startedAt` and `endedAt` are performance.now() times of this thread. */
+  record(outcome: CallOutcome, latencyMs: number, startedAt = performance.now(), endedAt = startedAt): void {
     this.calls += 1;
     this.sent += outcome.sent;
     this.received += outcome.received;
     recordLatency(this.histogram, latencyMs);
+    this.timeline.record(outcome.code, latencyMs, startedAt, endedAt);
     this.codes.set(outcome.code, (this.codes.get(outcome.code) ?? 0) + 1);
     if (outcome.code === grpc.status.OK) return;
     this.errors += 1;
@@ -85,6 +91,7 @@ export class Tally {
       codes: Object.fromEntries([...this.codes].map(([code, n]) => [grpc.status[code] ?? String(code), n])),
       errorMessages: errorCounts(this.errorMessages),
       histogram: encodeHistogram(this.histogram),
+      timeline: this.timeline.snapshot(),
     };
   }
 }
@@ -110,5 +117,6 @@ export function mergeSnapshots(snapshots: readonly TallySnapshot[]): TallySnapsh
     codes,
     errorMessages: errorCounts(errorMessages),
     histogram: encodeHistogram(mergeHistograms(snapshots.map((s) => s.histogram))),
+    timeline: mergeTimelines(snapshots.map((s) => s.timeline)),
   };
 }
