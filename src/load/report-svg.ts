@@ -31,7 +31,7 @@ export interface ChartSpec {
 
 const WIDTH = 760;
 const HEIGHT = 300;
-const MARGIN = { left: 64, right: 16, top: 28, bottom: 44 };
+const MARGIN = { left: 64, right: 32, top: 28, bottom: 44 };
 
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -95,7 +95,7 @@ export function chart(spec: ChartSpec): string {
   parts.push(`<text class="label" x="${MARGIN.left + plotWidth / 2}" y="${HEIGHT - 6}" text-anchor="middle">${escapeHtml(spec.xLabel)}</text>`);
   parts.push(`<text class="label" x="14" y="${MARGIN.top + plotHeight / 2}" text-anchor="middle" transform="rotate(-90 14 ${MARGIN.top + plotHeight / 2})">${escapeHtml(spec.yLabel)}</text>`);
   const legend = lines.length > 1
-    ? lines.map((s, i) => `<text class="legend" x="${MARGIN.left + 8 + i * 140}" y="16" fill="${s.color}">■ ${escapeHtml(s.name)}</text>`).join('')
+    ? lines.map((s, i) => `<text class="legend" x="${MARGIN.left + 8 + i * 140}" y="16" style="fill: ${s.color}">■ ${escapeHtml(s.name)}</text>`).join('')
     : '';
   return `<figure>${caption}<svg class="chart" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeHtml(spec.title)}">${legend}${parts.join('')}</svg></figure>`;
 }

@@ -245,6 +245,22 @@ function describeGate(gate: GateResult): string {
     : `  ${verdict}  p99 ${gate.actual} ms (limit ${gate.threshold} ms)`;
 }
 
+/** Seconds listed in the text report; longer runs are summed up (--format csv or html has them all). */
+const TEXT_SECONDS = 60;
+
+function describeTimeSeries(series: readonly TimeSeriesPoint[]): string[] {
+  if (series.length > TEXT_SECONDS) return [`Per second: ${series.length} seconds (--format csv or html lists them)`];
+  const first = series[0]?.second ?? 0;
+  return [
+    'Per second (completed calls; latency ms):',
+    ...series.map((p) => {
+      const errors = Object.values(p.errors).reduce((n, e) => n + e, 0);
+      const l = p.latencyMs;
+      return `  ${`+${p.second - first}s`.padStart(6)}  ${String(p.completed).padStart(7)} calls, ${errors} errors  p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  max ${l.max}`;
+    }),
+  ];
+}
+
 export function formatReport(report: LoadReport): string {
   const { options: o, latencyMs: l } = report;
   const ended = { total: 'total reached', duration: 'duration reached', interrupted: 'INTERRUPTED (partial report)' }[report.endReason];
@@ -256,6 +272,7 @@ export function formatReport(report: LoadReport): string {
     `  Messages:   ${report.messagesSent} sent (${report.messagesSentPerSecond}/s), ${report.messagesReceived} received (${report.messagesReceivedPerSecond}/s)`,
     ...describeGenerator(report.generator),
   ];
+  if (o.shard !== null) lines.splice(1, 0, `  Shards:     ${o.shard.indices.join(', ')} of ${o.shard.of}${o.shard.indices.length < o.shard.of ? ' (part of the plan: merge every shard\'s report with `load merge`)' : ''}`);
   if (report.rate) {
     const r = report.rate;
     lines.push(
@@ -274,6 +291,7 @@ export function formatReport(report: LoadReport): string {
       lines.push(`  ${String(b.mark).padStart(10)} [${b.count}]\t|${'∎'.repeat(Math.round((b.count / most) * BAR_WIDTH))}`);
     }
   }
+  lines.push('', ...describeTimeSeries(report.timeSeries));
   lines.push('', 'Status codes:');
   for (const [code, n] of Object.entries(report.statusCodeDistribution)) lines.push(`  [${code}]\t${n} calls`);
   if (report.errors > 0) {
