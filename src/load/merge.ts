@@ -116,7 +116,9 @@ function resultOf(report: LoadReport): RunResult {
 export function mergeReports(reports: readonly NamedReport[]): LoadReport {
   if (reports.length === 0) throw new MergeError('give at least one report');
   checkSamePlan(reports);
-  const all = reports.map((r) => r.report);
+  // In shard order, so that the same reports merge to the same report however they are given.
+  const firstShard = (r: LoadReport): number => r.options.shard?.indices[0] ?? 0;
+  const all = reports.map((r) => r.report).sort((a, b) => firstShard(a) - firstShard(b));
   const first = all[0] as LoadReport;
   const results = all.map(resultOf);
   const usage = {
