@@ -101,8 +101,8 @@ export function reportHtml(report: LoadReport): string {
       xLabel: 'second of the run',
       yLabel: 'calls per second',
       lines: [
-        { name: 'completed', color: BLUE, points: overTime((p) => p.completed) },
         { name: 'started', color: GREEN, points: overTime((p) => p.started) },
+        { name: 'completed', color: BLUE, points: overTime((p) => p.completed) },
         { name: 'errors', color: RED, points: overTime((p) => Object.values(p.errors).reduce((n, e) => n + e, 0)) },
       ],
     }),
