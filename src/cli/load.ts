@@ -7,14 +7,16 @@ import type { GateThresholds } from '../load/gates.js';
 import { ConnectError, resolveDriver } from '../load/driver.js';
 import { DEFAULTS, DRIVERS, SHAPES, type LoadPlan, type StopCondition } from '../load/plan.js';
 import { showProgress } from '../load/progress.js';
+import { MAX_LOGGED_CALLS } from '../load/call-log.js';
 import { buildReport } from '../load/report.js';
+import { callsCsv } from '../load/report-csv.js';
 import type { PreparedLoad } from '../load/runner.js';
 import { openPlan } from '../load/workers.js';
 import { parseCommandArgs } from './call.js';
 import type { Command } from './command.js';
 import { compareCommand } from './load-compare.js';
 import { mergeCommand } from './load-merge.js';
-import { OUTPUT_FLAGS, OUTPUT_FLAGS_USAGE, outputFromFlags, renderReport, writeOutput, type ReportOutput } from './load-output.js';
+import { CALL_LIST_FLAGS, CALL_LIST_FLAGS_USAGE, OUTPUT_FLAGS, OUTPUT_FLAGS_USAGE, outputFromFlags, renderReport, writeOutput, type ReportOutput } from './load-output.js';
 import { SHARD_FLAGS, SHARD_FLAGS_USAGE, shardFromFlags } from './load-shard.js';
 
 /** A --fail-on gate tripped, or the run could not start. */
@@ -39,6 +41,7 @@ const LOAD_FLAGS = {
   'connect-timeout': { type: 'string' },
   ...SHARD_FLAGS,
   ...OUTPUT_FLAGS,
+  ...CALL_LIST_FLAGS,
   'fail-on-error-rate': { type: 'string' },
   'fail-on-p99-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
@@ -75,6 +78,7 @@ Streams:
 
 Report (every format has the totals and a time series, one row per wall-clock second):
 ${OUTPUT_FLAGS_USAGE}
+${CALL_LIST_FLAGS_USAGE}
   --fail-on-error-rate X exit 1 when errors/calls is above X (0.01 or 1%)
   --fail-on-p99-ms X     exit 1 when the p99 latency is above X milliseconds
 
@@ -131,6 +135,7 @@ export function parseLoadArgs(argv: readonly string[], env: Env): LoadInvocation
   if (connections > concurrency) throw new UsageError(`--connections (${connections}) cannot exceed --concurrency (${concurrency}): a connection without a call is idle`);
   if (workers > connections) throw new UsageError(`--workers (${workers}) cannot exceed --connections (${connections}): a connection cannot be shared across threads`);
   const shard = shardFromFlags(values.shard, { workers, connections });
+  const output = outputFromFlags(values);
   const driver = values.driver === undefined ? undefined : DRIVERS.find((d) => d === values.driver);
   if (values.driver !== undefined && driver === undefined) throw new UsageError(`--driver: "${values.driver}" is not one of ${DRIVERS.join(', ')}`);
   const target = positionals[0] as string;
@@ -154,12 +159,13 @@ export function parseLoadArgs(argv: readonly string[], env: Env): LoadInvocation
     payloadBytes: wholeNumber('payload-bytes', values['payload-bytes'], DEFAULTS.payloadBytes, 0),
     workers,
     shard,
+    listCalls: output.csvCalls ? MAX_LOGGED_CALLS : 0,
   };
   const thresholds: GateThresholds = {
     ...(values['fail-on-error-rate'] !== undefined && { errorRate: fraction('fail-on-error-rate', values['fail-on-error-rate']) }),
     ...(values['fail-on-p99-ms'] !== undefined && { p99Ms: positiveNumber('fail-on-p99-ms', values['fail-on-p99-ms']) }),
   };
-  return { plan, thresholds, output: outputFromFlags(values) };
+  return { plan, thresholds, output };
 }
 
 export const loadCommand: Command = {
@@ -193,14 +199,22 @@ export const loadCommand: Command = {
     process.once('SIGINT', stop);
     const hideProgress = showProgress(io.stderr, run);
     let report;
+    let result;
     try {
-      report = buildReport(plan, await run.finished, thresholds);
+      result = await run.finished;
+      report = buildReport(plan, result, thresholds);
     } finally {
       process.off('SIGINT', stop);
       hideProgress();
       load.close();
     }
-    writeOutput(renderReport(report, output.format), output, io);
+    if (output.csvCalls && result.tally.callLog) {
+      const { callLog } = result.tally;
+      writeOutput(callsCsv(callLog), output, io);
+      if (callLog.unlisted > 0) io.stderr.write(`cloudrun-grpc load: --csv-calls listed the first ${callLog.startMs.length} calls; ${callLog.unlisted} more were measured, not listed\n`);
+    } else {
+      writeOutput(renderReport(report, output.format), output, io);
+    }
     if (report.endReason === 'interrupted') return EXIT_INTERRUPTED;
     return report.gates.every((gate) => gate.passed) ? 0 : EXIT_FAILED;
   },

@@ -47,6 +47,8 @@ export interface LoadPlan {
    * field is the whole plan's. {0, 1}: the whole plan.
    */
   readonly shard: RateShare;
+  /** --csv-calls: calls this process lists one by one (0: none); the rest are only counted. */
+  readonly listCalls: number;
 }
 
 /** Where a worker's open-loop schedule sits within the whole: its calls are `of` apart, starting at `index`. */
@@ -68,6 +70,7 @@ export const DEFAULTS = {
   warmupMs: 0,
   workers: 1,
   shard: { index: 0, of: 1 },
+  listCalls: 0,
 } as const;
 
 export function isTotal(stop: StopCondition): stop is { readonly total: number } {

@@ -1,5 +1,7 @@
 // The report as CSV for spreadsheets: one row per second of the measured
 // phase (RFC 4180: a header row, CRLF line ends, fields quoted when needed).
+import * as grpc from '@grpc/grpc-js';
+import type { CallLogSnapshot } from './call-log.js';
 import type { LoadReport } from './report.js';
 
 /** One CSV field: quoted when it holds a comma, a quote or a line break. */
@@ -32,4 +34,13 @@ export function reportCsv(report: LoadReport): string {
     ...codes.map((code) => p.errors[code] ?? 0),
   ]);
   return csvRows([header, ...rows]);
+}
+
+/** --csv-calls: one row per call in the order they started, ghz's columns after the start time. */
+export function callsCsv(log: CallLogSnapshot): string {
+  const rows = Array.from(log.startMs, (startMs, i) => {
+    const code = log.code[i] as number;
+    return [new Date(startMs).toISOString(), Math.round((log.latencyMs[i] as number) * 1000) / 1000, grpc.status[code] ?? String(code), log.details.get(i) ?? ''];
+  });
+  return csvRows([['timestamp', 'duration (ms)', 'status', 'error'], ...rows]);
 }

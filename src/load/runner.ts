@@ -55,7 +55,7 @@ type Recorder = (outcome: CallOutcome, dueAt: number, startedAt: number, endedAt
 function startRun(plan: LoadPlan, connections: LoadConnections, share: RateShare): LoadRun {
   const callers: Caller[] = Array.from({ length: plan.concurrency }, (_, slot) => connections.caller(slot));
   const usage = measureUsage();
-  const measured = new Tally();
+  const measured = new Tally(plan.listCalls);
   let phase: Progress['phase'] = plan.warmupMs > 0 ? 'warmup' : 'measure';
   let schedule: Schedule | undefined;
   let stopped = false;

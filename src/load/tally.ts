@@ -2,6 +2,7 @@
 // snapshot, which crosses worker threads and merges exactly.
 import * as grpc from '@grpc/grpc-js';
 import { createHistogram, encodeHistogram, mergeHistograms, recordLatency, type Histogram } from './histogram.js';
+import { CallLog, mergeCallLogs, type CallLogSnapshot } from './call-log.js';
 import { mergeTimelines, Timeline, type IntervalSnapshot } from './timeline.js';
 
 /** How one call ended. */
@@ -57,6 +58,8 @@ export interface TallySnapshot {
   readonly histogram: string;
   /** The same calls second by second (wall-clock seconds). */
   readonly timeline: readonly IntervalSnapshot[];
+  /** With --csv-calls: the calls one by one. */
+  readonly callLog?: CallLogSnapshot;
 }
 
 export class Tally {
@@ -68,6 +71,12 @@ export class Tally {
   private readonly codes = new Map<grpc.status, number>();
   private readonly errorMessages = new Map<string, ErrorGroup>();
   private readonly timeline = new Timeline();
+  private readonly callLog: CallLog | undefined;
+
+  /** `listCalls`: calls to keep one by one (--csv-calls), 0 for none. */
+  constructor(listCalls = 0) {
+    this.callLog = listCalls > 0 ? new CallLog(listCalls) : undefined;
+  }
 
   /** `startedAt` and `endedAt` are performance.now() times of this thread. */
   record(outcome: CallOutcome, latencyMs: number, startedAt = performance.now(), endedAt = startedAt): void {
@@ -76,6 +85,7 @@ export class Tally {
     this.received += outcome.received;
     recordLatency(this.histogram, latencyMs);
     this.timeline.record(outcome.code, latencyMs, startedAt, endedAt);
+    this.callLog?.record(outcome.code, outcome.details, latencyMs, startedAt);
     this.codes.set(outcome.code, (this.codes.get(outcome.code) ?? 0) + 1);
     if (outcome.code === grpc.status.OK) return;
     this.errors += 1;
@@ -92,6 +102,7 @@ export class Tally {
       errorMessages: errorCounts(this.errorMessages),
       histogram: encodeHistogram(this.histogram),
       timeline: this.timeline.snapshot(),
+      ...(this.callLog && { callLog: this.callLog.snapshot() }),
     };
   }
 }
@@ -118,5 +129,6 @@ export function mergeSnapshots(snapshots: readonly TallySnapshot[]): TallySnapsh
     errorMessages: errorCounts(errorMessages),
     histogram: encodeHistogram(mergeHistograms(snapshots.map((s) => s.histogram))),
     timeline: mergeTimelines(snapshots.map((s) => s.timeline)),
+    ...(snapshots.some((s) => s.callLog) && { callLog: mergeCallLogs(snapshots.flatMap((s) => (s.callLog ? [s.callLog] : []))) }),
   };
 }

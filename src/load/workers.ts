@@ -51,6 +51,7 @@ export function splitPlan(plan: LoadPlan): PlanPart[] {
   const concurrency = shares(plan.concurrency, of);
   const connections = shares(plan.connections, of);
   const totals = isTotal(plan.stop) ? shares(plan.stop.total, of) : undefined;
+  const listed = shares(plan.listCalls, plan.workers);
   return Array.from({ length: plan.workers }, (_, worker) => {
     const index = plan.shard.index * plan.workers + worker;
     return {
@@ -60,6 +61,7 @@ export function splitPlan(plan: LoadPlan): PlanPart[] {
         concurrency: concurrency[index] as number,
         connections: connections[index] as number,
         stop: totals ? { total: totals[index] as number } : plan.stop,
+        listCalls: listed[worker] as number,
       },
       share: { index, of },
     };

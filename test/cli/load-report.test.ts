@@ -91,6 +91,21 @@ t.test('--format csv is one row per second that a CSV parser reads back as the J
   });
 });
 
+t.test('--csv-calls lists every call, from every worker thread, in the order they started', async (t) => {
+  const { address } = await startServer(t, { LOG_LEVEL: 'silent' });
+  const ok = await runCommand([address, '--insecure', '-n', '300', '-c', '4', '--connections', '2', '--workers', '2', '--csv-calls']);
+  t.equal(ok.code, 0, ok.stderr);
+  const rows = parse(ok.stdout, { columns: true, cast: true }) as { timestamp: string; 'duration (ms)': number; status: string; error: string }[];
+  t.equal(rows.length, 300, 'one row per call');
+  t.ok(rows.every((r) => r.status === 'OK' && r.error === '' && r['duration (ms)'] > 0));
+  const starts = rows.map((r) => Date.parse(r.timestamp));
+  t.same(starts, [...starts].sort((a, b) => a - b), 'in the order they started');
+  const failed = await runCommand([address, '--insecure', '-n', '3', '--payload-bytes', '2000000', '--csv-calls', '--format', 'csv']);
+  const errors = parse(failed.stdout, { columns: true }) as { status: string; error: string }[];
+  t.same(errors.map((r) => [r.status, r.error]), Array(3).fill(['INVALID_ARGUMENT', 'response_size is 2000000; the maximum is 1048576']));
+  await t.rejects(runCommand([address, '--insecure', '-n', '3', '--csv-calls', '--json']), /--csv-calls lists calls as CSV; it cannot go with --format json/);
+});
+
 t.test('the report goes to -o FILE in the --format asked for; bad output flags are usage errors', async (t) => {
   const dir = temporaryDirectory(t, 'load-output-');
   await t.rejects(runCommand(['127.0.0.1:1', '-n', '1', '--json', '--format', 'csv']), /--json is --format json; it cannot go with --format csv/);
