@@ -1,7 +1,7 @@
 // The running count of one thread's measured calls, and its plain-data
 // snapshot, which crosses worker threads and merges exactly.
 import * as grpc from '@grpc/grpc-js';
-import { createHistogram, encodeHistogram, mergeHistograms, recordLatency, type Histogram } from './histogram.js';
+import { encodeHistogram, mergeHistograms } from './histogram.js';
 import { CallLog, mergeCallLogs, type CallLogSnapshot } from './call-log.js';
 import { mergeTimelines, Timeline, type IntervalSnapshot } from './timeline.js';
 
@@ -67,7 +67,6 @@ export class Tally {
   errors = 0;
   sent = 0;
   received = 0;
-  readonly histogram: Histogram = createHistogram();
   private readonly codes = new Map<grpc.status, number>();
   private readonly errorMessages = new Map<string, ErrorGroup>();
   private readonly timeline = new Timeline();
@@ -83,7 +82,7 @@ export class Tally {
     this.calls += 1;
     this.sent += outcome.sent;
     this.received += outcome.received;
-    recordLatency(this.histogram, latencyMs);
+    // The timeline keeps the run's histogram too: one histogram record per call.
     this.timeline.record(outcome.code, latencyMs, startedAt, endedAt);
     this.callLog?.record(outcome.code, outcome.details, latencyMs, startedAt);
     this.codes.set(outcome.code, (this.codes.get(outcome.code) ?? 0) + 1);
@@ -100,7 +99,7 @@ export class Tally {
       received: this.received,
       codes: Object.fromEntries([...this.codes].map(([code, n]) => [grpc.status[code] ?? String(code), n])),
       errorMessages: errorCounts(this.errorMessages),
-      histogram: encodeHistogram(this.histogram),
+      histogram: encodeHistogram(this.timeline.total()),
       timeline: this.timeline.snapshot(),
       ...(this.callLog && { callLog: this.callLog.snapshot() }),
     };

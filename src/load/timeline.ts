@@ -3,7 +3,8 @@
 // seconds, so the series of threads, processes and pods line up and merge
 // exactly. Per call this is a few array increments and one histogram record:
 // completions arrive in time order, so only the current second's histogram is
-// open; a finished second is kept in HdrHistogram's compressed encoding.
+// open; a finished second is added to the run's histogram (once a second, not
+// once a call) and kept in HdrHistogram's compressed encoding.
 import * as grpc from '@grpc/grpc-js';
 import { createHistogram, encodeHistogram, mergeHistograms, recordLatency, type Histogram } from './histogram.js';
 
@@ -18,8 +19,11 @@ export interface IntervalSnapshot {
   readonly histogram: string;
 }
 
+/** When this thread's performance.now() was 0, in Unix ms (read once: the getter is slow on a hot path). */
+const TIME_ORIGIN = performance.timeOrigin;
+
 /** Unix seconds of a performance.now() time of this thread. */
-const unixSecond = (at: number): number => Math.floor((performance.timeOrigin + at) / 1000);
+const unixSecond = (at: number): number => Math.floor((TIME_ORIGIN + at) / 1000);
 
 const EMPTY = encodeHistogram(createHistogram());
 
@@ -34,6 +38,8 @@ export class Timeline {
   private readonly histograms: string[] = [];
   private openIndex = 0;
   private readonly open: Histogram = createHistogram();
+  /** Every closed second's calls. */
+  private readonly closed: Histogram = createHistogram();
 
   record(code: grpc.status, latencyMs: number, startedAt: number, endedAt: number): void {
     const startedIndex = this.indexOf(unixSecond(startedAt));
@@ -57,6 +63,14 @@ export class Timeline {
       errors: Object.fromEntries([...(this.errors[i] ?? [])].map(([code, n]) => [grpc.status[code] ?? String(code), n])),
       histogram: i === this.openIndex ? encodeHistogram(this.open) : (this.histograms[i] ?? EMPTY),
     }));
+  }
+
+  /** Every call's latency (µs), all seconds together. */
+  total(): Histogram {
+    const total = createHistogram();
+    total.add(this.closed);
+    total.add(this.open);
+    return total;
   }
 
   /** The index of Unix second `second`, growing the series (at either end) to hold it. */
@@ -84,6 +98,7 @@ export class Timeline {
 
   private moveOpen(index: number): void {
     this.histograms[this.openIndex] = this.open.totalCount === 0 ? EMPTY : encodeHistogram(this.open);
+    this.closed.add(this.open);
     this.open.reset();
     this.openIndex = index;
   }
