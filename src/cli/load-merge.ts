@@ -7,7 +7,7 @@ import type { Command } from './command.js';
 import { OUTPUT_FLAGS, OUTPUT_FLAGS_USAGE, outputFromFlags, renderReport, writeOutput } from './load-output.js';
 import { readReport } from './load-reports.js';
 
-const MERGE_FLAGS = { ...OUTPUT_FLAGS, help: { type: 'boolean', short: 'h', default: false } } as const;
+const MERGE_FLAGS = OUTPUT_FLAGS;
 
 const USAGE = `Usage: cloudrun-grpc load merge REPORT.json... [options]
 
@@ -26,12 +26,9 @@ export const mergeCommand: Command = {
   name: 'merge',
   summary: 'merge the JSON reports of one plan (--shard runs) into one exact report',
   usage: USAGE,
+  // --help is the dispatcher's (src/cli.ts), as for every command.
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, MERGE_FLAGS);
-    if (values.help) {
-      io.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
     const output = outputFromFlags(values);
     if (positionals.length === 0) throw new UsageError('give the JSON reports to merge');
     let report;
