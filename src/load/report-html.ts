@@ -5,7 +5,7 @@
 // draws it), throughput and latency over time, status codes and errors.
 import { histogramBuckets, mergeHistograms, type Histogram } from './histogram.js';
 import type { LoadReport } from './report.js';
-import { chart, escapeHtml, type Tick } from './report-svg.js';
+import { chart, escapeHtml, roundTicks, type Tick } from './report-svg.js';
 
 const BLUE = '#1a73e8';
 const RED = '#d93025';
@@ -62,6 +62,8 @@ export function reportHtml(report: LoadReport): string {
   const first = report.timeSeries[0]?.second ?? 0;
   const overTime = (pick: (p: LoadReport['timeSeries'][number]) => number): [number, number][] =>
     report.timeSeries.map((p) => [p.second - first, pick(p)]);
+  // Whole seconds only: the series has one point per second.
+  const seconds = roundTicks(0, Math.max(1, report.timeSeries.length - 1)).filter(Number.isInteger).map((at) => ({ at, label: String(at) }));
   const ms = (n: number): string => `${n} ms`;
   const ended = { total: 'total reached', duration: 'duration reached', interrupted: 'interrupted (partial report)' }[report.endReason];
   const shard = report.options.shard;
@@ -99,6 +101,7 @@ export function reportHtml(report: LoadReport): string {
     chart({
       title: 'Throughput over time',
       xLabel: 'second of the run',
+      xTicks: seconds,
       yLabel: 'calls per second',
       lines: [
         { name: 'started', color: GREEN, points: overTime((p) => p.started) },
@@ -109,6 +112,7 @@ export function reportHtml(report: LoadReport): string {
     chart({
       title: 'Latency over time',
       xLabel: 'second of the run',
+      xTicks: seconds,
       yLabel: 'latency (ms)',
       lines: [
         { name: 'p50', color: BLUE, points: overTime((p) => p.latencyMs.p50) },
@@ -122,7 +126,7 @@ export function reportHtml(report: LoadReport): string {
       ? ['<h2>Gates</h2>', table(['gate', 'threshold', 'actual', 'verdict'], report.gates.map((g) => [g.gate, g.threshold, g.actual, g.passed ? 'pass' : 'FAIL']))]
       : []),
     '<h2>Options</h2>',
-    table(['option', 'value'], [['target', report.target], ['shape', report.shape], ...Object.entries(report.options).map(([k, v]) => [k, JSON.stringify(v)])]),
+    table(['option', 'value'], [['target', report.target], ['shape', report.shape], ...Object.entries(report.options).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])]),
     '<h2>Generator</h2>',
     table(['driver', 'CPU per call (µs)', 'cores used', 'threads', 'saturated'], [
       [report.generator.driver, report.generator.cpuUsPerCall, report.generator.coresUsed, report.generator.threads.length, String(report.generator.saturated)],
