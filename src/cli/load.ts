@@ -1,18 +1,24 @@
 // `cloudrun-grpc load <target> …`: flags → a validated LoadPlan (errors name
 // the flag), then open, run, report. Exit codes: 0 done, 1 a --fail-on-* gate
 // tripped or the target could not be reached, 2 bad usage (an unreadable --ca-file too), 130 interrupted.
-import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, UsageError, connectOptionsFromFlags, parseDuration, parsePositiveDuration } from '../client/flags.js';
+import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, UsageError, connectOptionsFromFlags, fraction, parseDuration, parsePositiveDuration } from '../client/flags.js';
 import type { Env } from '../config.js';
 import type { GateThresholds } from '../load/gates.js';
 import { ConnectError, resolveDriver } from '../load/driver.js';
 import { DEFAULTS, DRIVERS, SHAPES, type LoadPlan, type StopCondition } from '../load/plan.js';
 import { showProgress } from '../load/progress.js';
-import { buildReport, formatReport } from '../load/report.js';
-import { openLoad, type PreparedLoad } from '../load/runner.js';
-import { openWorkers } from '../load/workers.js';
-import { prepareCall } from '../load/call/prepare.js';
+import { MAX_LOGGED_CALLS } from '../load/call-log.js';
+import { buildReport } from '../load/report.js';
+import { callsCsv } from '../load/report-csv.js';
+import type { PreparedLoad } from '../load/runner.js';
+import { openPlan } from '../load/workers.js';
 import { parseCommandArgs } from './call.js';
 import type { Command } from './command.js';
+import { compareCommand } from './load-compare.js';
+import { mergeCommand } from './load-merge.js';
+import { CALL_LIST_FLAGS, CALL_LIST_FLAGS_USAGE, OUTPUT_FLAGS, OUTPUT_FLAGS_USAGE, outputFromFlags, renderReport, writeOutput, type ReportOutput } from './load-output.js';
+import { SHARD_FLAGS, SHARD_FLAGS_USAGE, shardFromFlags } from './load-shard.js';
+import { prepareCall } from '../load/call/prepare.js';
 import { CALL_FLAGS, CALL_FLAGS_USAGE, parseCallArgs, readCallData } from './load-call.js';
 import { parseScheduleArgs, rampPeak, SCHEDULE_FLAGS, SCHEDULE_FLAGS_USAGE } from './load-schedule.js';
 
@@ -38,7 +44,9 @@ const LOAD_FLAGS = {
   workers: { type: 'string' },
   driver: { type: 'string' },
   'connect-timeout': { type: 'string' },
-  json: { type: 'boolean', default: false },
+  ...SHARD_FLAGS,
+  ...OUTPUT_FLAGS,
+  ...CALL_LIST_FLAGS,
   'fail-on-error-rate': { type: 'string' },
   'fail-on-p99-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
@@ -66,6 +74,7 @@ Load:
                          saturate a server; grpc-js: calls through @grpc/grpc-js, as an application
                          makes them. Targets only grpc-js can resolve (xds:///, unix:) use grpc-js
   --connect-timeout D    time allowed to open each connection, apart from --deadline (default 10s)
+${SHARD_FLAGS_USAGE}
 
 Streams:
   --messages N           client, bidi: messages sent per stream (default ${DEFAULTS.messages}); bidi waits for each reply
@@ -77,19 +86,25 @@ ${CALL_FLAGS_USAGE}
 
 ${SCHEDULE_FLAGS_USAGE}
 
-Report:
-  --json                 the report as JSON on stdout (default: text)
+Report (every format has the totals and a time series, one row per wall-clock second):
+${OUTPUT_FLAGS_USAGE}
+${CALL_LIST_FLAGS_USAGE}
   --fail-on-error-rate X exit 1 when errors/calls is above X (0.01 or 1%)
   --fail-on-p99-ms X     exit 1 when the p99 latency is above X milliseconds
 
 ${CONNECTION_FLAGS_USAGE}
 
+Reports of several runs:
+  cloudrun-grpc load merge REPORT.json...     one exact report of the JSON reports of one plan (--shard)
+  cloudrun-grpc load compare BASE.json NEW.json   side by side, with ratios; a CI gate on regressions
+  ('load merge --help', 'load compare --help')
+
 Every report gives the generator's own CPU per call and each thread's event-loop utilization,
 and warns when the generator, not the server, was the limit.
 Progress goes to stderr when it is a terminal. Ctrl-C stops the run and prints the partial
 report (exit 130). Exit 1 when a --fail-on gate trips or the target cannot be reached (with
---json, a JSON object {"error": {...}} on stdout). Exit 2 on bad usage, found before any load is
-sent: a flag's value, an unknown service or method, a server without reflection and no --proto,
+--format json, a JSON object {"error": {...}} as the report). Exit 2 on bad usage, found before any
+load is sent: a flag's value, an unknown service or method, a server without reflection and no --proto,
 --data that does not fit the message, a template that does not parse.`;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof LOAD_FLAGS>>['values'];
@@ -106,17 +121,6 @@ function positiveNumber(flag: string, value: string): number {
   return n;
 }
 
-/** "0.01" or "1%" → 0.01. */
-function fraction(flag: string, value: string): number {
-  const percent = value.trim().endsWith('%');
-  const n = Number(percent ? value.trim().slice(0, -1) : value);
-  const rate = percent ? n / 100 : n;
-  if (value.trim() === '' || !Number.isFinite(rate) || rate < 0 || rate > 1) {
-    throw new UsageError(`--${flag}: "${value}" is not a rate from 0 to 1 (or 0% to 100%)`);
-  }
-  return rate;
-}
-
 function stopCondition(values: Values): StopCondition {
   if (values.total !== undefined && values.duration !== undefined) throw new UsageError('give either --total or --duration, not both');
   if (values.total !== undefined) return { total: wholeNumber('total', values.total, 0, 1) };
@@ -127,7 +131,7 @@ function stopCondition(values: Values): StopCondition {
 export interface LoadInvocation {
   readonly plan: LoadPlan;
   readonly thresholds: GateThresholds;
-  readonly json: boolean;
+  readonly output: ReportOutput;
   /** --data-file, read into the plan's call before the run ("-": stdin). */
   readonly dataFile?: string;
 }
@@ -146,6 +150,8 @@ export function parseLoadArgs(argv: readonly string[], env: Env): LoadInvocation
   const workers = wholeNumber('workers', values.workers, DEFAULTS.workers, 1);
   if (connections > concurrency) throw new UsageError(`--connections (${connections}) cannot exceed --concurrency (${concurrency}): a connection without a call is idle`);
   if (workers > connections) throw new UsageError(`--workers (${workers}) cannot exceed --connections (${connections}): a connection cannot be shared across threads`);
+  const shard = shardFromFlags(values.shard, { workers, connections });
+  const output = outputFromFlags(values);
   const driver = values.driver === undefined ? undefined : DRIVERS.find((d) => d === values.driver);
   if (values.driver !== undefined && driver === undefined) throw new UsageError(`--driver: "${values.driver}" is not one of ${DRIVERS.join(', ')}`);
   const target = positionals[0] as string;
@@ -172,29 +178,28 @@ export function parseLoadArgs(argv: readonly string[], env: Env): LoadInvocation
     ...(call !== undefined && { call }),
     ...(schedules.rateRamp !== undefined && { rateRamp: schedules.rateRamp }),
     ...(schedules.concurrencyRamp !== undefined && { concurrencyRamp: schedules.concurrencyRamp }),
+    shard,
+    listCalls: output.csvCalls ? MAX_LOGGED_CALLS : 0,
   };
   const thresholds: GateThresholds = {
     ...(values['fail-on-error-rate'] !== undefined && { errorRate: fraction('fail-on-error-rate', values['fail-on-error-rate']) }),
     ...(values['fail-on-p99-ms'] !== undefined && { p99Ms: positiveNumber('fail-on-p99-ms', values['fail-on-p99-ms']) }),
   };
-  return { plan, thresholds, json: values.json, ...(dataFile !== undefined && { dataFile }) };
-}
-
-function open(plan: LoadPlan): Promise<PreparedLoad> {
-  return plan.workers > 1 ? openWorkers(plan) : openLoad(plan);
+  return { plan, thresholds, output, ...(dataFile !== undefined && { dataFile }) };
 }
 
 export const loadCommand: Command = {
   name: 'load',
   summary: 'load-test any gRPC method (the Greeter by default): closed loop, fixed or ramped rate, HdrHistogram percentiles',
   usage: USAGE,
+  subcommands: [mergeCommand, compareCommand],
   async run(argv, io) {
     const invocation = parseLoadArgs(argv, io.env);
     if (invocation === 'help') {
       io.stdout.write(`${USAGE}\n`);
       return 0;
     }
-    const { thresholds, json } = invocation;
+    const { thresholds, output } = invocation;
     let plan = invocation.plan;
     let load: PreparedLoad;
     try {
@@ -203,15 +208,15 @@ export const loadCommand: Command = {
       }
       // Bad input (an unknown method, data that does not fit) throws UsageError here: exit 2, nothing sent.
       plan = await prepareCall(plan);
-      load = await open(plan);
+      load = await openPlan(plan);
     } catch (error) {
       if (error instanceof UsageError) throw error;
       // Unreachable target (ConnectError), a worker that could not start.
       const { message } = error as Error;
       io.stderr.write(`cloudrun-grpc load: ${message}\n`);
-      if (json) {
+      if (output.format === 'json') {
         const code = error instanceof ConnectError ? error.code : undefined;
-        io.stdout.write(`${JSON.stringify({ error: { message, target: plan.target, ...(code !== undefined && { code }) } }, null, 2)}\n`);
+        writeOutput(`${JSON.stringify({ error: { message, target: plan.target, ...(code !== undefined && { code }) } }, null, 2)}\n`, output, io);
       }
       return EXIT_FAILED;
     }
@@ -221,14 +226,22 @@ export const loadCommand: Command = {
     process.once('SIGINT', stop);
     const hideProgress = showProgress(io.stderr, run);
     let report;
+    let result;
     try {
-      report = buildReport(plan, await run.finished, thresholds);
+      result = await run.finished;
+      report = buildReport(plan, result, thresholds);
     } finally {
       process.off('SIGINT', stop);
       hideProgress();
       load.close();
     }
-    io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    if (output.csvCalls && result.tally.callLog) {
+      const { callLog } = result.tally;
+      writeOutput(callsCsv(callLog), output, io);
+      if (callLog.unlisted > 0) io.stderr.write(`cloudrun-grpc load: --csv-calls listed the first ${callLog.startMs.length} calls; ${callLog.unlisted} more were measured, not listed\n`);
+    } else {
+      writeOutput(renderReport(report, output.format), output, io);
+    }
     if (report.endReason === 'interrupted') return EXIT_INTERRUPTED;
     return report.gates.every((gate) => gate.passed) ? 0 : EXIT_FAILED;
   },

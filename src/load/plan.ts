@@ -51,6 +51,13 @@ export interface LoadPlan {
   readonly rateRamp?: Ramp;
   /** The calls in flight ramp (--concurrency-schedule step|line) up to `concurrency` slots instead of staying there. */
   readonly concurrencyRamp?: Ramp;
+  /**
+   * --shard INDEX/N: this process runs part `index` of `of` of the plan (a pod of an Indexed Job); every other
+   * field is the whole plan's. {0, 1}: the whole plan.
+   */
+  readonly shard: RateShare;
+  /** --csv-calls: calls this process lists one by one (0: none); the rest are only counted. */
+  readonly listCalls: number;
 }
 
 /** Where a worker's open-loop schedule sits within the whole: its calls are `of` apart, starting at `index`. */
@@ -71,6 +78,8 @@ export const DEFAULTS = {
   payloadBytes: 0,
   warmupMs: 0,
   workers: 1,
+  shard: { index: 0, of: 1 },
+  listCalls: 0,
 } as const;
 
 export function isTotal(stop: StopCondition): stop is { readonly total: number } {

@@ -55,7 +55,7 @@ type Recorder = (outcome: CallOutcome, dueAt: number, startedAt: number, endedAt
 function startRun(plan: LoadPlan, connections: LoadConnections, share: RateShare): LoadRun {
   const callers: Caller[] = Array.from({ length: plan.concurrency }, (_, slot) => connections.caller(slot));
   const usage = measureUsage();
-  const measured = new Tally();
+  const measured = new Tally(plan.listCalls);
   let phase: Progress['phase'] = plan.warmupMs > 0 ? 'warmup' : 'measure';
   let schedule: Schedule | undefined;
   let gate: SlotGate | undefined;
@@ -111,7 +111,7 @@ function startRun(plan: LoadPlan, connections: LoadConnections, share: RateShare
       const limit: PhaseLimit = isTotal(plan.stop) ? { total: plan.stop.total } : { endsAt: startsAt + plan.stop.durationMs };
       await runPhase(limit, startsAt, (outcome, dueAt, startedAt, endedAt) => {
         // A call that started a hair early (timer rounding) is measured from when it really started.
-        measured.record(outcome, endedAt - Math.min(dueAt, startedAt));
+        measured.record(outcome, endedAt - Math.min(dueAt, startedAt), startedAt, endedAt);
         maxStartLagMs = Math.max(maxStartLagMs, startedAt - dueAt);
         lastStart = Math.max(lastStart, startedAt);
         lastEnd = Math.max(lastEnd, endedAt);
