@@ -20,11 +20,14 @@ type AnyFunction = (...args: unknown[]) => unknown;
 
 /** `fn` run in `resource`'s async scope, as Node's bind returns it, without the deprecated accessors. */
 function inScope(resource: AsyncResource, fn: AnyFunction): AnyFunction {
-  const bound = function (this: unknown, ...args: unknown[]): unknown {
-    return resource.runInAsyncScope(fn, this, ...args);
-  };
-  Object.defineProperty(bound, 'length', { configurable: true, enumerable: false, value: fn.length, writable: false });
-  return bound;
+  // Not assigned to a name first: tsx (esbuild's keepNames) would add a call that names it, per request.
+  return Object.defineProperty(
+    function (this: unknown, ...args: unknown[]): unknown {
+      return resource.runInAsyncScope(fn, this, ...args);
+    },
+    'length',
+    { configurable: true, enumerable: false, value: fn.length, writable: false },
+  );
 }
 
 export function useLeanAsyncBind(): void {
