@@ -1,20 +1,21 @@
-// Node 20's AsyncResource.prototype.bind, which http2's session.request()
-// calls once per stream, hangs a deprecated `asyncResource` accessor pair
-// (DEP0172) on every function it returns, each wrapped by util.deprecate,
-// which calls Object.setPrototypeOf on a fresh function. Every request then
-// leaves prototype metadata for the garbage collector: profiled on Node 20, a
-// bare node:http2 client loop spent about a third of its CPU in GC, and with
-// the bind below it cost about a third less CPU per call (interleaved runs).
-// Node 22 builds the accessors without setPrototypeOf: nothing is changed there.
+// http2's session.request() calls AsyncResource.prototype.bind once per
+// stream, and Node's bind hangs a deprecated `asyncResource` accessor pair
+// (DEP0172) on every function it returns, each wrapped by util.deprecate. On
+// Node 20 util.deprecate also calls Object.setPrototypeOf on each fresh
+// function, so every request leaves prototype metadata for the garbage
+// collector: profiled, a bare node:http2 client loop spent about a third of its
+// CPU in GC, and with the bind below it cost about a third less CPU per call
+// (interleaved runs). On Node 22, Node's bind was still ~6 % of a load
+// thread's busy time (profiled).
 //
 // The load generator's process (and each --workers thread) swaps in a bind
 // that does what Node's does (the function runs in the resource's async
 // scope, `this` passed through, `length` kept) without the deprecated
-// property. Nothing in this process reads it.
+// property, which nothing in this process reads. A Node whose bind no longer
+// adds it is left alone.
 import { AsyncResource } from 'node:async_hooks';
 
-const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
-let installed = false;
+let checked = false;
 
 type AnyFunction = (...args: unknown[]) => unknown;
 
@@ -30,9 +31,18 @@ function inScope(resource: AsyncResource, fn: AnyFunction): AnyFunction {
   );
 }
 
+/** Whether this Node's bind adds the deprecated accessors. */
+function bindAddsAccessors(): boolean {
+  const probe = new AsyncResource('cloudrun-grpc.bind-probe', { requireManualDestroy: true });
+  const adds = Object.getOwnPropertyDescriptor(probe.bind(() => {}), 'asyncResource') !== undefined;
+  probe.emitDestroy();
+  return adds;
+}
+
 export function useLeanAsyncBind(): void {
-  if (installed || NODE_MAJOR >= 22) return;
-  installed = true;
+  if (checked) return;
+  checked = true;
+  if (!bindAddsAccessors()) return;
   const nodeBind = AsyncResource.prototype.bind as (this: AsyncResource, fn: AnyFunction, thisArg?: unknown) => AnyFunction;
   AsyncResource.prototype.bind = function bind(this: AsyncResource, fn: AnyFunction, thisArg?: unknown): AnyFunction {
     // Node's own path for what http2 never asks: a bound `this`, or something to reject.
