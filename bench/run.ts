@@ -455,7 +455,8 @@ async function saturationRuns(): Promise<GeneratorRuns> {
       const server = await startServer(kind, {}, 'saturation-server');
       try {
         await measure(WARM_UP, server);
-        for (const generator of generators) {
+        // Rotate which generator goes first, so drift in the machine's load does not favour one side of a ratio.
+        for (const generator of generators.map((_, i) => generators[(i + run) % generators.length]!)) {
           process.stdout.write(`  run ${run}: saturation, ${generator} against ${kind}…\n`);
           let result: GeneratorRun;
           if (generator === 'h2load') {
