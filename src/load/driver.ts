@@ -2,6 +2,7 @@
 // driver (gRPC framed on node:http2, the default: it costs the generator a
 // fraction of what a full client does) or grpc-js (--driver grpc-js, and any
 // target that needs grpc-js's resolvers: xds:///, unix:, …).
+import { useLeanAsyncBind } from './async-bind.js';
 import { openGrpcJsConnections } from './grpc-js/driver.js';
 import type { DriverName, LoadPlan, RateShare } from './plan.js';
 import type { CallOutcome } from './tally.js';
@@ -42,5 +43,7 @@ export function resolveDriver(asked: DriverName | undefined, target: string): Dr
 
 /** Opens the plan's connections with its driver; rejects with ConnectError. `share` is this thread's place among all (its WorkerID). */
 export function openConnections(plan: LoadPlan, share: RateShare): Promise<LoadConnections> {
+  // Both drivers open their streams with node:http2's session.request(): the same fix for both.
+  useLeanAsyncBind();
   return plan.driver === 'http2' ? openWireConnections(plan, share) : openGrpcJsConnections(plan, share);
 }

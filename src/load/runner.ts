@@ -80,7 +80,9 @@ function startRun(plan: LoadPlan, connections: LoadConnections, share: RateShare
         if (admitted !== true && !(await admitted)) return;
       }
       const number = current.issued * share.of + share.index;
-      const dueAt = await current.next();
+      // Most due times are known at once (a closed loop, a late open loop): no promise, no extra turn.
+      const due = current.next();
+      const dueAt = typeof due === 'object' ? await due : due;
       if (dueAt === undefined) return void currentGate?.close();
       const startedAt = performance.now();
       const outcome = await caller.call(number);

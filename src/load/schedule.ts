@@ -71,11 +71,14 @@ export interface PhaseLimit {
   readonly endsAt?: number;
 }
 
+/** A due time (performance.now() ms), or undefined when the phase is over: at once when it is known now, else once it is due. */
+export type Due = number | undefined | Promise<number | undefined>;
+
 export interface Schedule {
   /** Calls handed out so far: the number in this thread of the call the next next() hands out. */
   readonly issued: number;
-  /** The due time (performance.now() ms) of the next call, once it is due; undefined when the phase is over. */
-  next(): Promise<number | undefined>;
+  /** The due time of the next call, once it is due; undefined when the phase is over. No promise when nothing waits. */
+  next(): Due;
   /** Ends the phase now: waiting and later next() calls resolve to undefined. */
   stop(): void;
 }
@@ -89,11 +92,9 @@ export function closedLoop(limit: PhaseLimit): Schedule {
     },
     next() {
       const now = performance.now();
-      if (stopped || started >= (limit.total ?? Infinity) || now >= (limit.endsAt ?? Infinity)) {
-        return Promise.resolve(undefined);
-      }
+      if (stopped || started >= (limit.total ?? Infinity) || now >= (limit.endsAt ?? Infinity)) return undefined;
       started += 1;
-      return Promise.resolve(now);
+      return now;
     },
     stop() {
       stopped = true;
@@ -137,12 +138,10 @@ export function openLoop(rate: number | Ramp, share: RateShare, limit: PhaseLimi
       const dueAt = startsAt + offsetOf(ticket * share.of + share.index);
       const endsAt = limit.endsAt ?? Infinity;
       // Past the end, calls still due (the run fell behind) are not made: the report's shortfall shows them.
-      if (stopped || ticket >= (limit.total ?? Infinity) || dueAt >= endsAt || performance.now() >= endsAt) {
-        return Promise.resolve(undefined);
-      }
+      if (stopped || ticket >= (limit.total ?? Infinity) || dueAt >= endsAt || performance.now() >= endsAt) return undefined;
       ticket += 1;
       const waitMs = dueAt - performance.now();
-      if (waitMs < MIN_WAIT_MS) return Promise.resolve(dueAt);
+      if (waitMs < MIN_WAIT_MS) return dueAt;
       return new Promise((resolve) => {
         const wait: Wait = { index: waiting.length, resolve, timer: undefined };
         waiting.push(wait);

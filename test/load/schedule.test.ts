@@ -1,7 +1,7 @@
 import t from 'tap';
-import { closedLoop, concurrencyGate, openLoop } from '../../src/load/schedule.js';
+import { closedLoop, concurrencyGate, openLoop, type Due } from '../../src/load/schedule.js';
 
-async function drain(next: () => Promise<number | undefined>, limit = 1000): Promise<number[]> {
+async function drain(next: () => Due, limit = 1000): Promise<number[]> {
   const due: number[] = [];
   for (let i = 0; i < limit; i++) {
     const at = await next();

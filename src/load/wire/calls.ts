@@ -53,10 +53,19 @@ interface MutableOutcome {
 }
 
 const OPEN_STREAM = { endStream: false } as const;
+const CANCELLED_MESSAGE = 'cancelled by the load generator';
+// grpc-js's texts (client.ts, makeUnaryRequest and makeClientStreamRequest), so both drivers report one group.
+const NO_REPLY = 'No message received';
+const TOO_MANY_REPLIES = 'Too many responses received';
+
+/** Unary and client-streaming calls have exactly one reply; server streams may have none. */
+const singleReply = (shape: Shape): boolean => shape === 'unary' || shape === 'client';
 
 export class WireCall implements Caller {
   private stream: ClientHttp2Stream | undefined;
   private request: WireRequest | undefined;
+  /** The call in progress's number in the run: its request is the plan's for that number. */
+  private number = 0;
   private resolve: ((outcome: CallOutcome) => void) | undefined;
   private readonly outcome: MutableOutcome = { code: status.OK, details: '', sent: 0, received: 0 };
   private readonly reader = new MessageReader();
@@ -70,7 +79,10 @@ export class WireCall implements Caller {
   private cancelled = false;
   private waitingForDrain = false;
   private paused = false;
+  /** Why the stream failed, when it did (a socket error, a reset). */
   private failure: string | undefined;
+  /** The client's own verdict on the replies (one that does not parse, or too many): it ends the call with this code. */
+  private refusal: status | undefined;
 
   constructor(
     private readonly plan: WirePlan,
@@ -80,36 +92,36 @@ export class WireCall implements Caller {
   }
 
   call(n: number): Promise<CallOutcome> {
-    return new Promise((resolve) => {
-      this.resolve = resolve;
-      try {
-        this.request = this.plan.requests.forCall(n);
-      } catch (error) {
-        // Templated data that renders into something the message cannot hold: nothing is sent.
-        this.outcome.sent = 0;
-        this.outcome.received = 0;
-        return this.end(status.INTERNAL, (error as Error).message);
-      }
-      this.begin();
-    });
+    this.number = n;
+    return new Promise(this.start);
   }
 
   cancel(): void {
-    if (this.stream === undefined) return;
+    if (this.resolve === undefined) return;
+    if (this.stream === undefined) return this.end(status.CANCELLED, CANCELLED_MESSAGE);
     this.cancelled = true;
     this.stream.close(constants.NGHTTP2_CANCEL);
   }
 
+  /** The promise's executor, made once: the deadline runs from here, a wait for a connection included (as grpc-js counts it). */
+  private readonly start = (resolve: (outcome: CallOutcome) => void): void => {
+    this.resolve = resolve;
+    this.generation += 1;
+    try {
+      this.request = this.plan.requests.forCall(this.number);
+    } catch (error) {
+      // Templated data that renders into something the message cannot hold: nothing is sent.
+      this.outcome.sent = 0;
+      this.outcome.received = 0;
+      return this.end(status.INTERNAL, (error as Error).message);
+    }
+    this.deadline.refresh();
+    this.begin();
+  };
+
   private begin(): void {
     const session = this.connection.session();
-    if (session instanceof Promise) {
-      session.then(
-        () => this.begin(),
-        (error: Error) => this.end(status.UNAVAILABLE, error.message),
-      );
-      return;
-    }
-    this.generation += 1;
+    if (session instanceof Promise) return this.awaitSession(session);
     this.outcome.code = status.OK;
     this.outcome.details = '';
     this.outcome.sent = 0;
@@ -122,6 +134,7 @@ export class WireCall implements Caller {
     this.waitingForDrain = false;
     this.paused = false;
     this.failure = undefined;
+    this.refusal = undefined;
     this.reader.reset();
     let stream: ClientHttp2Stream;
     try {
@@ -135,7 +148,6 @@ export class WireCall implements Caller {
     stream.on('trailers', this.onTrailers);
     stream.on('error', this.onError);
     stream.on('close', this.onClose);
-    this.deadline.refresh();
     switch (this.plan.shape) {
       case 'unary':
       case 'server':
@@ -147,6 +159,19 @@ export class WireCall implements Caller {
       case 'bidi':
         return this.plan.pingPong ? this.sendNext() : this.pump();
     }
+  }
+
+  /** A reconnect under way: the call starts on the new session, unless it ended (cancel, deadline) while it waited. */
+  private awaitSession(session: Promise<ClientHttp2Session>): void {
+    const generation = this.generation;
+    session.then(
+      () => {
+        if (generation === this.generation && this.resolve !== undefined) this.begin();
+      },
+      (error: Error) => {
+        if (generation === this.generation && this.resolve !== undefined) this.end(status.UNAVAILABLE, error.message);
+      },
+    );
   }
 
   private end(code: status, details: string): void {
@@ -213,10 +238,15 @@ export class WireCall implements Caller {
   };
 
   private readonly onDeadline = (): void => {
-    if (this.stream === undefined) return;
+    if (this.resolve === undefined) return;
+    if (this.stream === undefined) return this.end(status.DEADLINE_EXCEEDED, this.deadlineMessage());
     this.timedOut = true;
     this.stream.close(constants.NGHTTP2_CANCEL);
   };
+
+  private deadlineMessage(): string {
+    return `deadline of ${this.plan.deadlineMs} ms exceeded (client side)`;
+  }
 
   private readonly onResponse = (headers: IncomingHttpHeaders): void => {
     this.httpStatus = Number(headers[':status']);
@@ -226,15 +256,14 @@ export class WireCall implements Caller {
   };
 
   private readonly onMessage = (compressed: boolean, bytes: Buffer): void => {
-    if (this.failure !== undefined) return;
+    if (this.refusal !== undefined) return;
     try {
       if (compressed && !this.replyGzip) throw new Error('a compressed reply without grpc-encoding: gzip');
       this.plan.decode(compressed ? gunzipSync(bytes) : bytes);
     } catch (error) {
-      this.failure = `cannot read a reply: ${(error as Error).message}`;
-      this.stream?.close(constants.NGHTTP2_CANCEL);
-      return;
+      return this.refuse(status.INTERNAL, `cannot read a reply: ${(error as Error).message}`);
     }
+    if (this.outcome.received === 1 && singleReply(this.plan.shape)) return this.refuse(status.UNIMPLEMENTED, TOO_MANY_REPLIES);
     this.outcome.received += 1;
     if (this.plan.shape !== 'bidi' || !this.plan.pingPong) return;
     if (this.plan.intervalMs > 0 && this.outcome.sent < (this.request as WireRequest).messages) {
@@ -243,6 +272,13 @@ export class WireCall implements Caller {
       this.sendNext();
     }
   };
+
+  /** Ends the call with `code` once its stream has closed, as grpc-js cancels a call whose replies it cannot take. */
+  private refuse(code: status, details: string): void {
+    this.refusal = code;
+    this.failure = details;
+    this.stream?.close(constants.NGHTTP2_CANCEL);
+  }
 
   private readonly onData = (chunk: Buffer): void => this.reader.push(chunk, this.onMessage);
 
@@ -267,10 +303,14 @@ export class WireCall implements Caller {
   private readonly onClose = (): void => {
     const stream = this.stream as ClientHttp2Stream;
     const { outcome } = this;
-    if (this.failure !== undefined && this.failure.startsWith('cannot read a reply')) return this.end(status.INTERNAL, this.failure);
-    if (this.statusSeen && !(this.httpStatus !== 200 && this.httpStatus !== 0)) return this.end(outcome.code, outcome.details);
-    if (this.timedOut) return this.end(status.DEADLINE_EXCEEDED, `deadline of ${this.plan.deadlineMs} ms exceeded (client side)`);
-    if (this.cancelled) return this.end(status.CANCELLED, 'cancelled by the load generator');
+    if (this.refusal !== undefined) return this.end(this.refusal, this.failure as string);
+    if (this.statusSeen && !(this.httpStatus !== 200 && this.httpStatus !== 0)) {
+      // grpc-js fails a unary or client-streaming call that ends OK without its one reply.
+      if (outcome.code === status.OK && outcome.received === 0 && singleReply(this.plan.shape)) return this.end(status.UNIMPLEMENTED, NO_REPLY);
+      return this.end(outcome.code, outcome.details);
+    }
+    if (this.timedOut) return this.end(status.DEADLINE_EXCEEDED, this.deadlineMessage());
+    if (this.cancelled) return this.end(status.CANCELLED, CANCELLED_MESSAGE);
     if (this.httpStatus !== 200 && this.httpStatus !== 0) {
       return this.end(statusFromHttp(this.httpStatus), `HTTP status ${this.httpStatus} (not a gRPC reply)`);
     }

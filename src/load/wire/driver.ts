@@ -70,6 +70,7 @@ function wirePlan(plan: LoadPlan, endpoint: WireEndpoint, share: RateShare): Wir
 /** One connection: its session, reopened on demand once it has closed. */
 class WireLink implements SessionSource {
   private reopening: Promise<ClientHttp2Session> | undefined;
+  private closed = false;
 
   constructor(
     private current: ClientHttp2Session,
@@ -82,6 +83,8 @@ class WireLink implements SessionSource {
     if (!current.closed && !current.destroyed) return current;
     this.reopening ??= this.endpoint.connect(this.connectTimeoutMs).then(
       (session) => {
+        // A connection that opens after the run closed is not kept.
+        if (this.closed) session.close();
         this.current = session;
         this.reopening = undefined;
         return session;
@@ -95,6 +98,7 @@ class WireLink implements SessionSource {
   }
 
   close(): void {
+    this.closed = true;
     this.current.close();
   }
 }
