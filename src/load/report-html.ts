@@ -3,7 +3,7 @@
 // to a ticket. Headline numbers, the run's options, the latency histogram, the
 // HDR percentile distribution on a "nines" axis (as HdrHistogram's plotter
 // draws it), throughput and latency over time, status codes and errors.
-import { histogramBuckets, mergeHistograms, type Histogram } from './histogram.js';
+import { extremesUs, histogramBuckets, mergeHistograms, type Histogram } from './histogram.js';
 import type { LoadReport } from './report.js';
 import { chart, escapeHtml, roundTicks, type Tick } from './report-svg.js';
 
@@ -21,7 +21,7 @@ function percentileCurve(histogram: Histogram): [number, number][] {
   for (let nines = 0; nines <= most + 1e-9; nines += 0.02) {
     points.push([nines, histogram.getValueAtPercentile(100 * (1 - 10 ** -nines)) / 1000]);
   }
-  points.push([most, histogram.maxValue / 1000]);
+  points.push([most, extremesUs(histogram).max / 1000]);
   return points;
 }
 
