@@ -482,18 +482,71 @@ async function harnessRun(server: BenchServer, driver: DriverName, workers: numb
  * the grpc-js driver and 2 workers, beside h2load (where installed) sending the same request bytes. The
  * harness/h2load ratio says how much of the server the harness can reach; CPU per call says what it costs.
  */
-async function saturationRuns(): Promise<Record<string, Record<string, GeneratorRun[]>>> {
+type GeneratorRuns = Record<string, Record<string, GeneratorRun[]>>; // server kind → generator → one per run
+
+interface Target {
+  readonly figure: string;
+  readonly target: string;
+  readonly met: (ratio: number) => boolean;
+  /** The numerator and the denominator: generators of the same run. */
+  readonly over: readonly [string, string];
+  readonly pick: (r: GeneratorRun) => number;
+}
+
+/** Issue #19's three targets for the generator, each a ratio of two generators in the same run. */
+const TARGETS: readonly Target[] = [
+  { figure: 'calls/s, harness http2 ÷ h2load', target: '≥ 0.70', met: (r) => r >= 0.7, over: ['harness http2', 'h2load'], pick: (r) => r.callsPerSecond },
+  { figure: 'generator CPU/call, http2 ÷ grpc-js driver', target: '≤ 0.50', met: (r) => r <= 0.5, over: ['harness http2', 'harness grpc-js'], pick: (r) => r.cpuUsPerCall },
+  { figure: 'generator CPU/call, 2 workers ÷ 1', target: '≤ 1.10', met: (r) => r <= 1.1, over: ['harness http2, 2 workers', 'harness http2'], pick: (r) => r.cpuUsPerCall },
+];
+
+/**
+ * The three target rows: per server, the median of the runs' own ratios (both generators of a ratio ran
+ * back to back against the same server), and in how many runs each side's generator was saturated. The
+ * harness is meant to be saturated in the first row (it shows how far one thread reaches); h2load reports no
+ * saturation of its own.
+ */
+function printTargets(results: GeneratorRuns, h2load: boolean): void {
+  const kinds = Object.keys(results);
+  const heading = `targets (Node ${process.versions.node}; median of the runs' ratios)`;
+  const width = Math.max(heading.length, ...TARGETS.map((t) => t.figure.length));
+  console.log(`\n${heading.padEnd(width)}${kinds.map((k) => k.padStart(10)).join('')}${'target'.padStart(8)}  generator saturated (runs)`);
+  for (const target of TARGETS) {
+    const [top, bottom] = target.over;
+    if (!h2load && bottom === 'h2load') {
+      console.log(`${target.figure.padEnd(width)}  (h2load not installed)`);
+      continue;
+    }
+    const ratios = kinds.map((kind) => {
+      const runs = results[kind]!;
+      return median(runs[top]!.map((r, i) => target.pick(r) / target.pick(runs[bottom]![i]!)));
+    });
+    const cells = ratios.map((r) => `${r.toFixed(2)}${target.met(r) ? '' : ' ✗'}`.padStart(10)).join('');
+    const flags = [top, bottom]
+      .filter((g) => g !== 'h2load')
+      .map((g) => `${g.replace('harness ', '')} ${kinds.map((k) => `${results[k]![g]!.filter((r) => r.saturated).length}/${results[k]![g]!.length}`).join(' · ')}`)
+      .join('; ');
+    console.log(`${target.figure.padEnd(width)}${cells}${target.target.padStart(8)}  ${flags}`);
+  }
+  console.log('✗ misses its target. Saturated counts are per server, in column order.');
+  if (availableParallelism() <= 2) {
+    console.log('2 workers shared one CPU with each other and this thread (a 2-core machine): that row shows two event loops on one core, not workers on cores of their own.');
+  }
+}
+
+async function saturationRuns(): Promise<GeneratorRuns> {
   const codec = (packageDefinition[GREETER_SERVICE] as unknown as Record<string, { path: string; requestSerialize: (r: object) => Buffer }>).SayHello!;
   const body = frameMessage(codec.requestSerialize(requestFor({ ...DEFAULTS, shape: 'unary' })), false);
   const h2load = h2loadInstalled();
   const generators = ['harness http2', 'harness grpc-js', 'harness http2, 2 workers', ...(h2load ? ['h2load'] : [])];
-  const results: Record<string, Record<string, GeneratorRun[]>> = {};
+  const results: GeneratorRuns = {};
   for (let run = 1; run <= RUNS; run += 1) {
     for (const kind of ['baseline', 'project'] as const) {
       const server = await startServer(kind, {}, 'saturation-server');
       try {
         await measure(WARM_UP, server);
-        for (const generator of generators) {
+        // Rotate which generator goes first, so drift in the machine's load does not favour one side of a ratio.
+        for (const generator of generators.map((_, i) => generators[(i + run) % generators.length]!)) {
           process.stdout.write(`  run ${run}: saturation, ${generator} against ${kind}…\n`);
           let result: GeneratorRun;
           if (generator === 'h2load') {
@@ -522,15 +575,9 @@ async function saturationRuns(): Promise<Record<string, Record<string, Generator
       { figure: 'server CPU µs/call', values: generators.map((g) => of(g, (r) => r.serverCpuUs)) },
     ];
     printTable(`saturation on ${kind}: unary c=16 over 4 connections, ${SATURATION_SECONDS} s (median of ${RUNS})`, rows, generators);
-    if (h2load) {
-      const harness = of('harness http2', (r) => r.callsPerSecond) / of('h2load', (r) => r.callsPerSecond);
-      console.log(`harness (http2) drives ${harness.toFixed(2)}x the calls/s h2load drives against the same server (h2load's CPU includes its 1 s warm-up)`);
-    }
-    const lean = of('harness http2', (r) => r.cpuUsPerCall) / of('harness grpc-js', (r) => r.cpuUsPerCall);
-    const workers = of('harness http2, 2 workers', (r) => r.cpuUsPerCall) / of('harness http2', (r) => r.cpuUsPerCall);
-    console.log(`generator CPU per call: http2 driver ${lean.toFixed(2)}x the grpc-js driver's; 2 workers ${workers.toFixed(2)}x one worker's`);
     if (saturated.some(Boolean)) console.log(SATURATED_NOTE);
   }
+  printTargets(results, h2load);
   return results;
 }
 

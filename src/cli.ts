@@ -51,11 +51,14 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
     (name === undefined ? io.stderr : io.stdout).write(USAGE);
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (command === undefined) {
+  const parent = COMMANDS.find((c) => c.name === name);
+  if (parent === undefined) {
     io.stderr.write(`cloudrun-grpc: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
+  const sub = parent.subcommands?.find((c) => c.name === argv[1]);
+  const command = sub ?? parent;
+  if (sub !== undefined) args.shift();
   if (asksForHelp(args)) {
     io.stdout.write(`${command.usage}\n`);
     return 0;
@@ -64,7 +67,8 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
     return await command.run(args, io);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr.write(`cloudrun-grpc ${name}: ${error.message}\nRun 'cloudrun-grpc ${name} --help' for usage.\n`);
+    const called = sub === undefined ? name : `${name} ${sub.name}`;
+    io.stderr.write(`cloudrun-grpc ${called}: ${error.message}\nRun 'cloudrun-grpc ${called} --help' for usage.\n`);
     return 2;
   }
 }

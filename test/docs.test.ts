@@ -10,6 +10,7 @@ import { COMMANDS, main } from '../src/cli.js';
 import { memoryIo } from './helpers/cli.js';
 import { ROOT } from './helpers/process.js';
 import { startServer } from './helpers/server.js';
+import { temporaryDirectory } from './helpers/temp-dir.js';
 
 const DOCS = ['README.md', 'CONTRIBUTING.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 const text = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
@@ -99,7 +100,11 @@ const yamlArgs = DOCS.flatMap((file) =>
   ),
 );
 const calls = [...shellBlocks.flatMap(({ file, line }) => invocations(file, line)), ...yamlArgs];
-const usageOf = (name: string): string | undefined => COMMANDS.find((c) => c.name === name)?.usage;
+/** The usage of `name`, or of its subcommand `args[0]` (`load merge`) when it has one. */
+function usageOf(name: string, args: readonly string[] = []): string | undefined {
+  const command = COMMANDS.find((c) => c.name === name);
+  return command?.subcommands?.find((s) => s.name === args[0])?.usage ?? command?.usage;
+}
 const hasFlag = (usage: string, flag: string): boolean => new RegExp(`(^|[\\s,])${flag}(?=[\\s=,[]|$)`, 'm').test(usage);
 
 t.test('every cloudrun-grpc command in the docs exists and takes the flags shown', async (t) => {
@@ -107,14 +112,14 @@ t.test('every cloudrun-grpc command in the docs exists and takes the flags shown
   for (const { file, line, argv } of calls) {
     const [name, ...args] = argv;
     if (name === '--help') continue;
-    const usage = usageOf(name as string);
+    const usage = usageOf(name as string, args);
     if (usage === undefined) {
       t.fail(`${file}: unknown command "${name}" in: ${line}`);
       continue;
     }
     const end = args.indexOf('--');
     for (const arg of end === -1 ? args : args.slice(0, end)) {
-      if (!/^-/.test(arg) || arg === '--help' || arg === '-h') continue;
+      if (!/^-./.test(arg) || arg === '--help' || arg === '-h') continue; // a lone - is stdin, not a flag
       const flag = arg.split('=')[0] as string;
       t.ok(hasFlag(usage, flag), `${file}: cloudrun-grpc ${name} takes ${flag} (${line.trim()})`);
     }
@@ -122,7 +127,7 @@ t.test('every cloudrun-grpc command in the docs exists and takes the flags shown
 });
 
 t.test('the flag tables list only flags the commands take, and every flag they take', async (t) => {
-  const tables: Record<string, string[]> = { 'docs/client.md': ['hello', 'replies', 'greetings', 'bidi', 'health'], 'docs/load-testing.md': ['load'], 'docs/interop.md': ['interop'] };
+  const tables: Record<string, string[]> = { 'docs/client.md': ['hello', 'replies', 'greetings', 'bidi', 'health'], 'docs/load-testing.md': ['load', 'load merge', 'load compare'], 'docs/interop.md': ['interop'] };
   for (const [file, commands] of Object.entries(tables)) {
     const markdown = text(file);
     const rows = markdown.split('\n').filter((row) => /^\| `-/.test(row));
@@ -131,7 +136,7 @@ t.test('the flag tables list only flags the commands take, and every flag they t
       .flatMap((row) => [...(row.split('|')[1] as string).matchAll(/(--?[a-z][a-z0-9_-]*)/g)].map((m) => m[1] as string))
       .filter((flag) => flag !== '--help' && flag !== '-h');
     t.ok(documented.length > 5, `${file} has a flag table`);
-    const usages = commands.map((name) => usageOf(name) as string);
+    const usages = commands.map((name) => usageOf(name.split(' ')[0] as string, name.split(' ').slice(1)) as string);
     for (const flag of documented) t.ok(usages.some((usage) => hasFlag(usage, flag)), `${file}: ${flag} is a flag of ${commands.join('/')}`);
     for (const usage of usages) {
       for (const [, flag] of usage.matchAll(/^\s+(?:-\w, )?(--[a-z][a-z0-9_-]*)/gm)) {
@@ -190,8 +195,14 @@ t.test("the docs' commands against a local server run and exit 0", async (t) => 
     (argv.includes('localhost:8080') || argv.includes('--help') || (argv[0] === 'interop' && argv.includes('8080')))
     && !argv.includes('--duration') && !argv.includes('all') && argv[0] !== 'serve');
   t.ok(runnable.length >= 10, `${runnable.length} commands to run`);
+  const outputs = temporaryDirectory(t, 'docs-output-');
   for (const { file, line, argv, stdin } of runnable) {
-    const args = argv.map((arg) => (arg === 'localhost:8080' ? server.address : arg === '8080' ? port : arg === 'localhost' ? '127.0.0.1' : arg));
+    const args = argv.map((arg, i) =>
+      arg === 'localhost:8080' ? server.address
+      : arg === '8080' ? port
+      : arg === 'localhost' ? '127.0.0.1'
+      : ['-o', '--output'].includes(argv[i - 1] as string) ? path.join(outputs, path.basename(arg)) // files the docs write go to a scratch directory
+      : arg);
     const { io, output } = memoryIo(stdin);
     const started = performance.now();
     const code = await main(args, io);

@@ -19,6 +19,8 @@ export interface Command {
   readonly summary: string;
   /** The full `--help` text of this command. */
   readonly usage: string;
+  /** Commands under this one (`load merge`): the first argument names one. */
+  readonly subcommands?: readonly Command[];
   /** Runs with the arguments after the command name; resolves to the process exit code. */
   run(argv: readonly string[], io: CommandIO): Promise<number>;
 }

@@ -1,17 +1,26 @@
 // `cloudrun-grpc load <target> …`: flags → a validated LoadPlan (errors name
 // the flag), then open, run, report. Exit codes: 0 done, 1 a --fail-on-* gate
 // tripped or the target could not be reached, 2 bad usage (an unreadable --ca-file too), 130 interrupted.
-import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, UsageError, connectOptionsFromFlags, parseDuration, parsePositiveDuration } from '../client/flags.js';
+import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, UsageError, connectOptionsFromFlags, fraction, parseDuration, parsePositiveDuration } from '../client/flags.js';
 import type { Env } from '../config.js';
 import type { GateThresholds } from '../load/gates.js';
 import { ConnectError, resolveDriver } from '../load/driver.js';
 import { DEFAULTS, DRIVERS, SHAPES, type LoadPlan, type StopCondition } from '../load/plan.js';
 import { showProgress } from '../load/progress.js';
-import { buildReport, formatReport } from '../load/report.js';
-import { openLoad, type PreparedLoad } from '../load/runner.js';
-import { openWorkers } from '../load/workers.js';
+import { MAX_LOGGED_CALLS } from '../load/call-log.js';
+import { buildReport } from '../load/report.js';
+import { callsCsv } from '../load/report-csv.js';
+import type { PreparedLoad } from '../load/runner.js';
+import { openPlan } from '../load/workers.js';
 import { parseCommandArgs } from './call.js';
 import type { Command } from './command.js';
+import { compareCommand } from './load-compare.js';
+import { mergeCommand } from './load-merge.js';
+import { CALL_LIST_FLAGS, CALL_LIST_FLAGS_USAGE, OUTPUT_FLAGS, OUTPUT_FLAGS_USAGE, outputFromFlags, renderReport, writeOutput, type ReportOutput } from './load-output.js';
+import { SHARD_FLAGS, SHARD_FLAGS_USAGE, shardFromFlags } from './load-shard.js';
+import { prepareCall } from '../load/call/prepare.js';
+import { CALL_FLAGS, CALL_FLAGS_USAGE, parseCallArgs, readCallData } from './load-call.js';
+import { parseScheduleArgs, rampPeak, SCHEDULE_FLAGS, SCHEDULE_FLAGS_USAGE } from './load-schedule.js';
 
 /** A --fail-on gate tripped, or the run could not start. */
 export const EXIT_FAILED = 1;
@@ -19,7 +28,9 @@ export const EXIT_INTERRUPTED = 130;
 
 const LOAD_FLAGS = {
   ...CONNECTION_FLAGS,
-  shape: { type: 'string', default: 'unary' },
+  ...CALL_FLAGS,
+  ...SCHEDULE_FLAGS,
+  shape: { type: 'string' },
   concurrency: { type: 'string', short: 'c' },
   connections: { type: 'string' },
   total: { type: 'string', short: 'n' },
@@ -33,7 +44,9 @@ const LOAD_FLAGS = {
   workers: { type: 'string' },
   driver: { type: 'string' },
   'connect-timeout': { type: 'string' },
-  json: { type: 'boolean', default: false },
+  ...SHARD_FLAGS,
+  ...OUTPUT_FLAGS,
+  ...CALL_LIST_FLAGS,
   'fail-on-error-rate': { type: 'string' },
   'fail-on-p99-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
@@ -41,11 +54,12 @@ const LOAD_FLAGS = {
 
 const USAGE = `Usage: cloudrun-grpc load <target> [options]
 
-Drives the Greeter at <target> (host[:port], dns:, xds:///) with one call shape and reports
-throughput, latency percentiles (HdrHistogram) and the status-code distribution.
+Drives a gRPC method at <target> (host[:port], dns:, xds:///): the Greeter's (--shape), or any
+(--call, from the server's reflection or --proto), and reports throughput, latency percentiles
+(HdrHistogram) and the status-code distribution.
 
 Load:
-  --shape S              unary | server | client | bidi (default unary)
+  --shape S              the Greeter: unary | server | client | bidi (default unary)
   -c, --concurrency N    calls in flight at once (default ${DEFAULTS.concurrency}); with --rps, the most in flight
   --connections N        separate HTTP/2 connections, calls spread over them (default ${DEFAULTS.connections}; at most --concurrency)
   -n, --total N          stop after N measured calls                    } exactly one
@@ -60,6 +74,7 @@ Load:
                          saturate a server; grpc-js: calls through @grpc/grpc-js, as an application
                          makes them. Targets only grpc-js can resolve (xds:///, unix:) use grpc-js
   --connect-timeout D    time allowed to open each connection, apart from --deadline (default 10s)
+${SHARD_FLAGS_USAGE}
 
 Streams:
   --messages N           client, bidi: messages sent per stream (default ${DEFAULTS.messages}); bidi waits for each reply
@@ -67,18 +82,30 @@ Streams:
   --replies N            server: replies asked for per call (default ${DEFAULTS.replies})
   --payload-bytes N      filler bytes in each request and asked for in each reply (default 0)
 
-Report:
-  --json                 the report as JSON on stdout (default: text)
+${CALL_FLAGS_USAGE}
+
+${SCHEDULE_FLAGS_USAGE}
+
+Report (every format has the totals and a time series, one row per wall-clock second):
+${OUTPUT_FLAGS_USAGE}
+${CALL_LIST_FLAGS_USAGE}
   --fail-on-error-rate X exit 1 when errors/calls is above X (0.01 or 1%)
   --fail-on-p99-ms X     exit 1 when the p99 latency is above X milliseconds
 
 ${CONNECTION_FLAGS_USAGE}
 
+Reports of several runs:
+  cloudrun-grpc load merge REPORT.json...     one exact report of the JSON reports of one plan (--shard)
+  cloudrun-grpc load compare BASE.json NEW.json   side by side, with ratios; a CI gate on regressions
+  ('load merge --help', 'load compare --help')
+
 Every report gives the generator's own CPU per call and each thread's event-loop utilization,
 and warns when the generator, not the server, was the limit.
 Progress goes to stderr when it is a terminal. Ctrl-C stops the run and prints the partial
 report (exit 130). Exit 1 when a --fail-on gate trips or the target cannot be reached (with
---json, a JSON object {"error": {...}} on stdout).`;
+--format json, a JSON object {"error": {...}} as the report). Exit 2 on bad usage, found before any
+load is sent: a flag's value, an unknown service or method, a server without reflection and no --proto,
+--data that does not fit the message, a template that does not parse.`;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof LOAD_FLAGS>>['values'];
 
@@ -94,17 +121,6 @@ function positiveNumber(flag: string, value: string): number {
   return n;
 }
 
-/** "0.01" or "1%" → 0.01. */
-function fraction(flag: string, value: string): number {
-  const percent = value.trim().endsWith('%');
-  const n = Number(percent ? value.trim().slice(0, -1) : value);
-  const rate = percent ? n / 100 : n;
-  if (value.trim() === '' || !Number.isFinite(rate) || rate < 0 || rate > 1) {
-    throw new UsageError(`--${flag}: "${value}" is not a rate from 0 to 1 (or 0% to 100%)`);
-  }
-  return rate;
-}
-
 function stopCondition(values: Values): StopCondition {
   if (values.total !== undefined && values.duration !== undefined) throw new UsageError('give either --total or --duration, not both');
   if (values.total !== undefined) return { total: wholeNumber('total', values.total, 0, 1) };
@@ -115,7 +131,9 @@ function stopCondition(values: Values): StopCondition {
 export interface LoadInvocation {
   readonly plan: LoadPlan;
   readonly thresholds: GateThresholds;
-  readonly json: boolean;
+  readonly output: ReportOutput;
+  /** --data-file, read into the plan's call before the run ("-": stdin). */
+  readonly dataFile?: string;
 }
 
 /** Flags (and CLOUDRUN_GRPC_TOKEN in `env`) → plan, checked once at the door; every error names its flag. */
@@ -123,17 +141,22 @@ export function parseLoadArgs(argv: readonly string[], env: Env): LoadInvocation
   const { values, positionals } = parseCommandArgs(argv, LOAD_FLAGS);
   if (values.help) return 'help';
   if (positionals.length !== 1) throw new UsageError(`give one target (host[:port]); got ${positionals.length}`);
-  const shape = SHAPES.find((s) => s === values.shape);
+  const shape = SHAPES.find((s) => s === (values.shape ?? 'unary'));
   if (shape === undefined) throw new UsageError(`--shape: "${values.shape}" is not one of ${SHAPES.join(', ')}`);
-  const concurrency = wholeNumber('concurrency', values.concurrency, DEFAULTS.concurrency, 1);
+  const schedules = parseScheduleArgs(values, { rps: values.rps !== undefined, concurrency: values.concurrency !== undefined });
+  const concurrency =
+    schedules.concurrencyRamp === undefined ? wholeNumber('concurrency', values.concurrency, DEFAULTS.concurrency, 1) : rampPeak(schedules.concurrencyRamp);
   const connections = wholeNumber('connections', values.connections, DEFAULTS.connections, 1);
   const workers = wholeNumber('workers', values.workers, DEFAULTS.workers, 1);
   if (connections > concurrency) throw new UsageError(`--connections (${connections}) cannot exceed --concurrency (${concurrency}): a connection without a call is idle`);
   if (workers > connections) throw new UsageError(`--workers (${workers}) cannot exceed --connections (${connections}): a connection cannot be shared across threads`);
+  const shard = shardFromFlags(values.shard, { workers, connections });
+  const output = outputFromFlags(values);
   const driver = values.driver === undefined ? undefined : DRIVERS.find((d) => d === values.driver);
   if (values.driver !== undefined && driver === undefined) throw new UsageError(`--driver: "${values.driver}" is not one of ${DRIVERS.join(', ')}`);
   const target = positionals[0] as string;
-  const { deadlineMs = DEFAULTS.deadlineMs, ...connection } = connectOptionsFromFlags(values, env);
+  const { deadlineMs = DEFAULTS.deadlineMs, ...allConnection } = connectOptionsFromFlags(values, env);
+  const { call, dataFile, connection } = parseCallArgs(values, shape, allConnection);
   const plan: LoadPlan = {
     target,
     connection,
@@ -152,39 +175,48 @@ export function parseLoadArgs(argv: readonly string[], env: Env): LoadInvocation
     replies: wholeNumber('replies', values.replies, DEFAULTS.replies, 1),
     payloadBytes: wholeNumber('payload-bytes', values['payload-bytes'], DEFAULTS.payloadBytes, 0),
     workers,
+    ...(call !== undefined && { call }),
+    ...(schedules.rateRamp !== undefined && { rateRamp: schedules.rateRamp }),
+    ...(schedules.concurrencyRamp !== undefined && { concurrencyRamp: schedules.concurrencyRamp }),
+    shard,
+    listCalls: output.csvCalls ? MAX_LOGGED_CALLS : 0,
   };
   const thresholds: GateThresholds = {
     ...(values['fail-on-error-rate'] !== undefined && { errorRate: fraction('fail-on-error-rate', values['fail-on-error-rate']) }),
     ...(values['fail-on-p99-ms'] !== undefined && { p99Ms: positiveNumber('fail-on-p99-ms', values['fail-on-p99-ms']) }),
   };
-  return { plan, thresholds, json: values.json };
-}
-
-function open(plan: LoadPlan): Promise<PreparedLoad> {
-  return plan.workers > 1 ? openWorkers(plan) : openLoad(plan);
+  return { plan, thresholds, output, ...(dataFile !== undefined && { dataFile }) };
 }
 
 export const loadCommand: Command = {
   name: 'load',
-  summary: 'load-test the Greeter: any call shape, closed loop or fixed rate, HdrHistogram percentiles',
+  summary: 'load-test any gRPC method (the Greeter by default): closed loop, fixed or ramped rate, HdrHistogram percentiles',
   usage: USAGE,
+  subcommands: [mergeCommand, compareCommand],
   async run(argv, io) {
     const invocation = parseLoadArgs(argv, io.env);
     if (invocation === 'help') {
       io.stdout.write(`${USAGE}\n`);
       return 0;
     }
-    const { plan, thresholds, json } = invocation;
+    const { thresholds, output } = invocation;
+    let plan = invocation.plan;
     let load: PreparedLoad;
     try {
-      load = await open(plan);
+      if (invocation.dataFile !== undefined && plan.call !== undefined) {
+        plan = { ...plan, call: { ...plan.call, data: await readCallData(invocation.dataFile, io) } };
+      }
+      // Bad input (an unknown method, data that does not fit) throws UsageError here: exit 2, nothing sent.
+      plan = await prepareCall(plan);
+      load = await openPlan(plan);
     } catch (error) {
+      if (error instanceof UsageError) throw error;
       // Unreachable target (ConnectError), a worker that could not start.
       const { message } = error as Error;
       io.stderr.write(`cloudrun-grpc load: ${message}\n`);
-      if (json) {
+      if (output.format === 'json') {
         const code = error instanceof ConnectError ? error.code : undefined;
-        io.stdout.write(`${JSON.stringify({ error: { message, target: plan.target, ...(code !== undefined && { code }) } }, null, 2)}\n`);
+        writeOutput(`${JSON.stringify({ error: { message, target: plan.target, ...(code !== undefined && { code }) } }, null, 2)}\n`, output, io);
       }
       return EXIT_FAILED;
     }
@@ -194,14 +226,22 @@ export const loadCommand: Command = {
     process.once('SIGINT', stop);
     const hideProgress = showProgress(io.stderr, run);
     let report;
+    let result;
     try {
-      report = buildReport(plan, await run.finished, thresholds);
+      result = await run.finished;
+      report = buildReport(plan, result, thresholds);
     } finally {
       process.off('SIGINT', stop);
       hideProgress();
       load.close();
     }
-    io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    if (output.csvCalls && result.tally.callLog) {
+      const { callLog } = result.tally;
+      writeOutput(callsCsv(callLog), output, io);
+      if (callLog.unlisted > 0) io.stderr.write(`cloudrun-grpc load: --csv-calls listed the first ${callLog.startMs.length} calls; ${callLog.unlisted} more were measured, not listed\n`);
+    } else {
+      writeOutput(renderReport(report, output.format), output, io);
+    }
     if (report.endReason === 'interrupted') return EXIT_INTERRUPTED;
     return report.gates.every((gate) => gate.passed) ? 0 : EXIT_FAILED;
   },

@@ -68,6 +68,17 @@ export function parsePositiveDuration(flag: string, value: string): number {
   return ms;
 }
 
+/** "0.01" or "1%" → 0.01 (--fail-on-error-rate, --fail-on-regression). */
+export function fraction(flag: string, value: string): number {
+  const percent = value.trim().endsWith('%');
+  const n = Number(percent ? value.trim().slice(0, -1) : value);
+  const rate = percent ? n / 100 : n;
+  if (value.trim() === '' || !Number.isFinite(rate) || rate < 0 || rate > 1) {
+    throw new UsageError(`--${flag}: "${value}" is not a rate from 0 to 1 (or 0% to 100%)`);
+  }
+  return rate;
+}
+
 function metadataPair(text: string): [string, string] {
   const separator = text.indexOf('=');
   if (separator <= 0) throw new UsageError(`--metadata "${text}" is not KEY=VALUE`);

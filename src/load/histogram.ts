@@ -46,11 +46,20 @@ export interface LatencySummaryMs {
 
 const toMs = (us: number): number => Math.round(us) / 1000;
 
+/**
+ * The fastest and slowest call (µs) as their buckets' bounds, as for every percentile: the same calls then read
+ * the same however often their histogram was encoded and merged (the exact extremes do not survive the encoding).
+ */
+export function extremesUs(histogram: Histogram): { readonly min: number; readonly max: number } {
+  if (histogram.totalCount === 0) return { min: 0, max: 0 };
+  return { min: histogram.getValueAtPercentile(0), max: histogram.getValueAtPercentile(100) };
+}
+
 export function summarizeLatency(histogram: Histogram): LatencySummaryMs {
   const at = (percentile: number): number => toMs(histogram.getValueAtPercentile(percentile));
-  const empty = histogram.totalCount === 0;
+  const { min, max } = extremesUs(histogram);
   return {
-    min: empty ? 0 : toMs(histogram.minNonZeroValue),
+    min: toMs(min),
     mean: toMs(histogram.mean),
     stdDev: toMs(histogram.stdDeviation),
     p50: at(50),
@@ -58,7 +67,7 @@ export function summarizeLatency(histogram: Histogram): LatencySummaryMs {
     p95: at(95),
     p99: at(99),
     p999: at(99.9),
-    max: toMs(histogram.maxValue),
+    max: toMs(max),
   };
 }
 
@@ -74,8 +83,8 @@ export interface HistogramBucket {
 export function histogramBuckets(histogram: Histogram, buckets = 10): HistogramBucket[] {
   const total = histogram.totalCount;
   if (total === 0) return [];
-  const min = histogram.minNonZeroValue;
-  const width = Math.max(1, (histogram.maxValue - min) / buckets);
+  const { min, max } = extremesUs(histogram);
+  const width = Math.max(1, (max - min) / buckets);
   const counts = new Array<number>(buckets).fill(0);
   // Every recorded value (with its count), from the JS build's iterator.
   const values = (histogram as hdr.JsHistogram).recordedValuesIterator;

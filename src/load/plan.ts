@@ -2,6 +2,8 @@
 // split across worker threads (structured clone) and printed in the report.
 import { DEFAULT_DEADLINE_MS, type ConnectionSpec } from '../client/connect.js';
 import type { HelloRequest } from '../generated/helloworld/HelloRequest.js';
+import type { CallSpec } from './call/requests.js';
+import type { Ramp } from './schedule.js';
 
 export const SHAPES = ['unary', 'server', 'client', 'bidi'] as const;
 export type Shape = (typeof SHAPES)[number];
@@ -42,6 +44,20 @@ export interface LoadPlan {
   readonly payloadBytes: number;
   /** Threads that generate the load; each opens its own share of the connections. */
   readonly workers: number;
+  // Any method (--call, --data) and load schedules:
+  /** The method called and what it is sent; undefined: the Greeter's method of `shape` with its default request. */
+  readonly call?: CallSpec;
+  /** Open loop: the rate ramps (--load-schedule step|line) instead of staying at `rps`. */
+  readonly rateRamp?: Ramp;
+  /** The calls in flight ramp (--concurrency-schedule step|line) up to `concurrency` slots instead of staying there. */
+  readonly concurrencyRamp?: Ramp;
+  /**
+   * --shard INDEX/N: this process runs part `index` of `of` of the plan (a pod of an Indexed Job); every other
+   * field is the whole plan's. {0, 1}: the whole plan.
+   */
+  readonly shard: RateShare;
+  /** --csv-calls: calls this process lists one by one (0: none); the rest are only counted. */
+  readonly listCalls: number;
 }
 
 /** Where a worker's open-loop schedule sits within the whole: its calls are `of` apart, starting at `index`. */
@@ -62,6 +78,8 @@ export const DEFAULTS = {
   payloadBytes: 0,
   warmupMs: 0,
   workers: 1,
+  shard: { index: 0, of: 1 },
+  listCalls: 0,
 } as const;
 
 export function isTotal(stop: StopCondition): stop is { readonly total: number } {

@@ -2,7 +2,10 @@
 // ghz's where they overlap) and its text rendering.
 import { checkGates, type GateResult, type GateThresholds } from './gates.js';
 import { histogramBuckets, mergeHistograms, summarizeLatency, type HistogramBucket, type LatencySummaryMs } from './histogram.js';
+import { callOf } from './call/requests.js';
 import { isTotal, type LoadPlan } from './plan.js';
+import type { Ramp } from './schedule.js';
+import type { IntervalSnapshot } from './timeline.js';
 import type { RunResult } from './runner.js';
 import { isSaturated, SATURATED, type ThreadUsage } from './usage.js';
 
@@ -15,6 +18,8 @@ export interface RateReport {
   readonly shortfall: number;
   /** The latest any call started after its due time. */
   readonly maxStartLagMs: number;
+  /** From the start of the measured phase to the start of its last call. */
+  readonly startSpanMs: number;
 }
 
 /** What generating the load cost the generator: read it before the server's figures. */
@@ -24,7 +29,9 @@ export interface GeneratorReport {
   readonly cpuMs: number;
   /** cpuMs over every call made, warm-up included, in µs. */
   readonly cpuUsPerCall: number;
-  /** cpuMs over the run's wall time: cores the generator kept busy. */
+  /** The run's wall time, warm-up included. */
+  readonly wallMs: number;
+  /** cpuMs over wallMs: cores the generator kept busy. */
   readonly coresUsed: number;
   /** One per thread that made calls (--workers). */
   readonly threads: readonly ThreadUsage[];
@@ -35,8 +42,23 @@ export interface GeneratorReport {
   readonly saturated: boolean;
 }
 
-export interface LoadReport {
-  readonly date: string;
+/** One second of the measured phase (a wall-clock second, so that reports from several machines line up). */
+export interface TimeSeriesPoint {
+  /** The second's start, in Unix seconds. */
+  readonly second: number;
+  /** Calls that started in this second and completed (calls cut short by Ctrl-C are in no figure). */
+  readonly started: number;
+  readonly completed: number;
+  /** Status code name → calls completed in this second with that status; OK is not listed. */
+  readonly errors: Readonly<Record<string, number>>;
+  /** Of the calls completed in this second. */
+  readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
+  /** Their latencies (µs), HdrHistogram compressed base64, so that merged reports are exact. */
+  readonly hdrHistogram: string;
+}
+
+/** What a report says about the plan that made it: two reports merge only when these agree (but for the shard). */
+export interface ReportPlan {
   readonly target: string;
   readonly shape: LoadPlan['shape'];
   readonly options: {
@@ -54,7 +76,19 @@ export interface LoadReport {
     readonly workers: number;
     readonly driver: LoadPlan['driver'];
     readonly connectTimeoutMs: number;
+    /** The method called: package.Service/Method. */
+    readonly call: string;
+    /** --load-schedule step|line; null: const. */
+    readonly loadSchedule: Ramp | null;
+    /** --concurrency-schedule step|line; null: const. */
+    readonly concurrencySchedule: Ramp | null;
+    /** --shard: the parts of the plan this report covers (`indices` of `of`); null for the whole plan. */
+    readonly shard: { readonly indices: readonly number[]; readonly of: number } | null;
   };
+}
+
+export interface LoadReport extends ReportPlan {
+  readonly date: string;
   readonly endReason: 'total' | 'duration' | 'interrupted';
   /** Measured calls completed (warm-up calls are not counted). */
   readonly count: number;
@@ -84,15 +118,18 @@ export interface LoadReport {
   /** The latency histogram (µs) in HdrHistogram's compressed base64 encoding, for exact merging by other tools. */
   readonly hdrHistogram: string;
   readonly generator: GeneratorReport;
+  /** Per second of the measured phase; adds up to the totals. */
+  readonly timeSeries: readonly TimeSeriesPoint[];
 }
 
-function generatorReport(plan: LoadPlan, result: RunResult): GeneratorReport {
+function generatorReport(driver: LoadPlan['driver'], result: RunResult): GeneratorReport {
   const { cpuMs, wallMs, threads } = result.usage;
   const calls = result.tally.calls + result.warmupCalls;
   return {
-    driver: plan.driver,
+    driver,
     cpuMs: round(cpuMs, 1),
     cpuUsPerCall: calls > 0 ? round((cpuMs * 1000) / calls, 1) : 0,
+    wallMs: round(wallMs, 1),
     coresUsed: wallMs > 0 ? round(cpuMs / wallMs, 2) : 0,
     threads,
     saturated: threads.some(isSaturated),
@@ -102,27 +139,9 @@ function generatorReport(plan: LoadPlan, result: RunResult): GeneratorReport {
 const round = (n: number, places = 3): number => Math.round(n * 10 ** places) / 10 ** places;
 const perSecond = (n: number, ms: number): number => (ms > 0 ? round((n * 1000) / ms, 2) : 0);
 
-export function buildReport(plan: LoadPlan, result: RunResult, thresholds: GateThresholds, date = new Date()): LoadReport {
-  const { tally } = result;
-  const histogram = mergeHistograms([tally.histogram]);
-  const latencyMs = summarizeLatency(histogram);
-  const errorRate = tally.calls > 0 ? tally.errors / tally.calls : 0;
-  let rate: RateReport | null = null;
-  if (plan.rps !== undefined) {
-    // N calls on schedule start over (N - 1) spacings; one more spacing makes the span N / rate. With
-    // --duration the span is at least the time the run had to start calls, so a stall at the end still counts.
-    const timeToStartMs = isTotal(plan.stop) ? 0 : Math.min(plan.stop.durationMs, result.elapsedMs);
-    const spanMs = Math.max(result.startSpanMs + 1000 / plan.rps, timeToStartMs);
-    const achievedRps = tally.calls > 0 ? perSecond(tally.calls, spanMs) : 0;
-    rate = {
-      askedRps: plan.rps,
-      achievedRps,
-      shortfall: round(Math.max(0, 1 - achievedRps / plan.rps), 4),
-      maxStartLagMs: round(result.maxStartLagMs),
-    };
-  }
+/** The report's account of the plan. */
+export function describePlan(plan: LoadPlan): ReportPlan {
   return {
-    date: date.toISOString(),
     target: plan.target,
     shape: plan.shape,
     options: {
@@ -140,8 +159,50 @@ export function buildReport(plan: LoadPlan, result: RunResult, thresholds: GateT
       workers: plan.workers,
       driver: plan.driver,
       connectTimeoutMs: plan.connectTimeoutMs,
+      call: callOf(plan).method,
+      loadSchedule: plan.rateRamp ?? null,
+      concurrencySchedule: plan.concurrencyRamp ?? null,
+      shard: plan.shard.of === 1 ? null : { indices: [plan.shard.index], of: plan.shard.of },
     },
-    endReason: result.interrupted ? 'interrupted' : isTotal(plan.stop) ? 'total' : 'duration',
+  };
+}
+
+function timeSeriesPoint(interval: IntervalSnapshot): TimeSeriesPoint {
+  const { p50, p90, p99, max } = summarizeLatency(mergeHistograms([interval.histogram]));
+  const { histogram, ...counts } = interval;
+  return { ...counts, latencyMs: { p50, p90, p99, max }, hdrHistogram: histogram };
+}
+
+export function buildReport(plan: LoadPlan, result: RunResult, thresholds: GateThresholds, date = new Date()): LoadReport {
+  return reportOf(describePlan(plan), result, thresholds, date);
+}
+
+/** The report of `result`, a run of the plan `described` (a merged one too). */
+export function reportOf(described: ReportPlan, result: RunResult, thresholds: GateThresholds, date: Date): LoadReport {
+  const { tally } = result;
+  const { options } = described;
+  const histogram = mergeHistograms([tally.histogram]);
+  const latencyMs = summarizeLatency(histogram);
+  const errorRate = tally.calls > 0 ? tally.errors / tally.calls : 0;
+  let rate: RateReport | null = null;
+  if (options.rps !== null) {
+    // N calls on schedule start over (N - 1) spacings; one more spacing makes the span N / rate. With
+    // --duration the span is at least the time the run had to start calls, so a stall at the end still counts.
+    const timeToStartMs = options.durationMs === null ? 0 : Math.min(options.durationMs, result.elapsedMs);
+    const spanMs = Math.max(result.startSpanMs + 1000 / options.rps, timeToStartMs);
+    const achievedRps = tally.calls > 0 ? perSecond(tally.calls, spanMs) : 0;
+    rate = {
+      askedRps: options.rps,
+      achievedRps,
+      shortfall: round(Math.max(0, 1 - achievedRps / options.rps), 4),
+      maxStartLagMs: round(result.maxStartLagMs),
+      startSpanMs: round(result.startSpanMs),
+    };
+  }
+  return {
+    ...described,
+    date: date.toISOString(),
+    endReason: result.interrupted ? 'interrupted' : options.total !== null ? 'total' : 'duration',
     count: tally.calls,
     elapsedMs: round(result.elapsedMs),
     rps: perSecond(tally.calls, result.elapsedMs),
@@ -152,7 +213,7 @@ export function buildReport(plan: LoadPlan, result: RunResult, thresholds: GateT
     messagesSentPerSecond: perSecond(tally.sent, result.elapsedMs),
     messagesReceivedPerSecond: perSecond(tally.received, result.elapsedMs),
     latencyMs,
-    latencyMeasuredFrom: plan.rps === undefined ? 'call start' : 'scheduled start',
+    latencyMeasuredFrom: options.rps === null && options.loadSchedule === null ? 'call start' : 'scheduled start',
     histogram: histogramBuckets(histogram),
     statusCodeDistribution: tally.codes,
     errorDistribution: tally.errorMessages,
@@ -160,7 +221,8 @@ export function buildReport(plan: LoadPlan, result: RunResult, thresholds: GateT
     warmupCalls: result.warmupCalls,
     gates: checkGates(thresholds, { calls: tally.calls, errorRate, p99Ms: latencyMs.p99 }),
     hdrHistogram: tally.histogram,
-    generator: generatorReport(plan, result),
+    generator: generatorReport(options.driver, result),
+    timeSeries: tally.timeline.map(timeSeriesPoint),
   };
 }
 
@@ -194,17 +256,46 @@ function describeGate(gate: GateResult): string {
     : `  ${verdict}  p99 ${gate.actual} ms (limit ${gate.threshold} ms)`;
 }
 
+/** "20 calls/s, +20 every 500 ms, up to 60 calls/s" */
+function describeRamp(ramp: Ramp, unit: string): string {
+  const limits = [
+    ...(ramp.end !== undefined ? [`${ramp.step > 0 ? 'up' : 'down'} to ${ramp.end} ${unit}`] : []),
+    ...(ramp.maxMs !== undefined ? [`for at most ${ramp.maxMs} ms`] : []),
+  ];
+  return [`${ramp.start} ${unit}`, `${ramp.step > 0 ? '+' : ''}${ramp.step} every ${ramp.stepMs} ms`, ...limits].join(', ');
+}
+
+/** Seconds listed in the text report; longer runs are summed up (--format csv or html has them all). */
+const TEXT_SECONDS = 60;
+
+function describeTimeSeries(series: readonly TimeSeriesPoint[]): string[] {
+  if (series.length > TEXT_SECONDS) return [`Per second: ${series.length} seconds (--format csv or html lists them)`];
+  const first = series[0]?.second ?? 0;
+  return [
+    'Per second (completed calls; latency ms):',
+    ...series.map((p) => {
+      const errors = Object.values(p.errors).reduce((n, e) => n + e, 0);
+      const l = p.latencyMs;
+      return `  ${`+${p.second - first}s`.padStart(6)}  ${String(p.completed).padStart(7)} calls, ${errors} errors  p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  max ${l.max}`;
+    }),
+  ];
+}
+
 export function formatReport(report: LoadReport): string {
   const { options: o, latencyMs: l } = report;
   const ended = { total: 'total reached', duration: 'duration reached', interrupted: 'INTERRUPTED (partial report)' }[report.endReason];
   const lines = [
-    `Load test: ${report.shape} on ${report.target}; ${o.concurrency} in flight over ${o.connections} connection(s)` +
+    `Load test: ${report.shape}${o.call.startsWith('helloworld.Greeter/') ? '' : ` ${o.call}`} on ${report.target}; ` +
+      `${o.concurrency} in flight over ${o.connections} connection(s)` +
       (o.workers > 1 ? ` from ${o.workers} workers` : ''),
+    ...(o.loadSchedule ? [`  Schedule:   ${describeRamp(o.loadSchedule, 'calls/s')}`] : []),
+    ...(o.concurrencySchedule ? [`  Schedule:   ${describeRamp(o.concurrencySchedule, 'in flight')}`] : []),
     `  Ended:      ${ended} after ${round(report.elapsedMs / 1000, 2)} s` + (report.warmupCalls > 0 ? ` (plus ${report.warmupCalls} warm-up calls)` : ''),
     `  Calls:      ${report.count}, ${report.rps} calls/s; ${report.errors} errors (${percent(report.errorRate)})`,
     `  Messages:   ${report.messagesSent} sent (${report.messagesSentPerSecond}/s), ${report.messagesReceived} received (${report.messagesReceivedPerSecond}/s)`,
     ...describeGenerator(report.generator),
   ];
+  if (o.shard !== null) lines.splice(1, 0, `  Shards:     ${o.shard.indices.join(', ')} of ${o.shard.of}${o.shard.indices.length < o.shard.of ? ' (part of the plan: merge every shard\'s report with `load merge`)' : ''}`);
   if (report.rate) {
     const r = report.rate;
     lines.push(
@@ -223,6 +314,7 @@ export function formatReport(report: LoadReport): string {
       lines.push(`  ${String(b.mark).padStart(10)} [${b.count}]\t|${'∎'.repeat(Math.round((b.count / most) * BAR_WIDTH))}`);
     }
   }
+  lines.push('', ...describeTimeSeries(report.timeSeries));
   lines.push('', 'Status codes:');
   for (const [code, n] of Object.entries(report.statusCodeDistribution)) lines.push(`  [${code}]\t${n} calls`);
   if (report.errors > 0) {

@@ -4,7 +4,7 @@
 // same way first and is only counted.
 import { openConnections, type Caller, type LoadConnections } from './driver.js';
 import { isTotal, type LoadPlan, type RateShare } from './plan.js';
-import { closedLoop, openLoop, type PhaseLimit, type Schedule } from './schedule.js';
+import { closedLoop, concurrencyGate, openLoop, type PhaseLimit, type Schedule, type SlotGate } from './schedule.js';
 import { Tally, type CallOutcome, type TallySnapshot } from './tally.js';
 import { measureUsage, type RunUsage } from './usage.js';
 
@@ -46,7 +46,7 @@ export interface PreparedLoad {
 
 /** Opens the plan's connections and waits until each is ready, so that connecting is not measured as call latency. */
 export async function openLoad(plan: LoadPlan, share: RateShare = { index: 0, of: 1 }): Promise<PreparedLoad> {
-  const connections = await openConnections(plan);
+  const connections = await openConnections(plan, share);
   return { start: () => startRun(plan, connections, share), close: () => connections.close() };
 }
 
@@ -55,21 +55,37 @@ type Recorder = (outcome: CallOutcome, dueAt: number, startedAt: number, endedAt
 function startRun(plan: LoadPlan, connections: LoadConnections, share: RateShare): LoadRun {
   const callers: Caller[] = Array.from({ length: plan.concurrency }, (_, slot) => connections.caller(slot));
   const usage = measureUsage();
-  const measured = new Tally();
+  const measured = new Tally(plan.listCalls);
   let phase: Progress['phase'] = plan.warmupMs > 0 ? 'warmup' : 'measure';
   let schedule: Schedule | undefined;
+  let gate: SlotGate | undefined;
   let stopped = false;
   let warmupCalls = 0;
 
-  const scheduleFor = (limit: PhaseLimit, startsAt: number): Schedule =>
-    plan.rps === undefined ? closedLoop(limit) : openLoop(plan.rps, share, limit, startsAt);
+  const scheduleFor = (limit: PhaseLimit, startsAt: number): Schedule => {
+    const rate = plan.rateRamp ?? plan.rps;
+    return rate === undefined ? closedLoop(limit) : openLoop(rate, share, limit, startsAt);
+  };
 
-  async function runSlot(caller: Caller, current: Schedule, record: Recorder): Promise<void> {
+  /**
+   * A slot's calls. Call numbers count across every thread (this thread's k-th call is number
+   * k·of + index), so that --data templates see each number once; slots count the same way under a
+   * --concurrency-schedule.
+   */
+  async function runSlot(caller: Caller, slot: number, current: Schedule, currentGate: SlotGate | undefined, record: Recorder): Promise<void> {
+    const globalSlot = slot * share.of + share.index;
     for (;;) {
-      const dueAt = await current.next();
-      if (dueAt === undefined) return;
+      if (currentGate !== undefined) {
+        const admitted = currentGate.admit(globalSlot);
+        if (admitted !== true && !(await admitted)) return;
+      }
+      const number = current.issued * share.of + share.index;
+      // Most due times are known at once (a closed loop, a late open loop): no promise, no extra turn.
+      const due = current.next();
+      const dueAt = typeof due === 'object' ? await due : due;
+      if (dueAt === undefined) return void currentGate?.close();
       const startedAt = performance.now();
-      const outcome = await caller.call();
+      const outcome = await caller.call(number);
       if (stopped) return; // cut short by stop(): not a measurement
       record(outcome, dueAt, startedAt, performance.now());
     }
@@ -77,8 +93,10 @@ function startRun(plan: LoadPlan, connections: LoadConnections, share: RateShare
 
   async function runPhase(limit: PhaseLimit, startsAt: number, record: Recorder): Promise<void> {
     schedule = scheduleFor(limit, startsAt);
+    gate = plan.concurrencyRamp === undefined ? undefined : concurrencyGate(plan.concurrencyRamp, startsAt);
     const current = schedule;
-    await Promise.all(callers.map((caller) => runSlot(caller, current, record)));
+    const currentGate = gate;
+    await Promise.all(callers.map((caller, slot) => runSlot(caller, slot, current, currentGate, record)));
   }
 
   async function run(): Promise<RunResult> {
@@ -95,7 +113,7 @@ function startRun(plan: LoadPlan, connections: LoadConnections, share: RateShare
       const limit: PhaseLimit = isTotal(plan.stop) ? { total: plan.stop.total } : { endsAt: startsAt + plan.stop.durationMs };
       await runPhase(limit, startsAt, (outcome, dueAt, startedAt, endedAt) => {
         // A call that started a hair early (timer rounding) is measured from when it really started.
-        measured.record(outcome, endedAt - Math.min(dueAt, startedAt));
+        measured.record(outcome, endedAt - Math.min(dueAt, startedAt), startedAt, endedAt);
         maxStartLagMs = Math.max(maxStartLagMs, startedAt - dueAt);
         lastStart = Math.max(lastStart, startedAt);
         lastEnd = Math.max(lastEnd, endedAt);
@@ -117,6 +135,7 @@ function startRun(plan: LoadPlan, connections: LoadConnections, share: RateShare
     stop() {
       stopped = true;
       schedule?.stop();
+      gate?.close();
       for (const caller of callers) caller.cancel();
     },
     finished: run(),

@@ -1,7 +1,9 @@
 // The running count of one thread's measured calls, and its plain-data
 // snapshot, which crosses worker threads and merges exactly.
 import * as grpc from '@grpc/grpc-js';
-import { createHistogram, encodeHistogram, mergeHistograms, recordLatency, type Histogram } from './histogram.js';
+import { encodeHistogram, mergeHistograms } from './histogram.js';
+import { CallLog, mergeCallLogs, type CallLogSnapshot } from './call-log.js';
+import { mergeTimelines, Timeline, type IntervalSnapshot } from './timeline.js';
 
 /** How one call ended. */
 export interface CallOutcome {
@@ -54,6 +56,10 @@ export interface TallySnapshot {
   readonly errorMessages: Readonly<Record<string, number>>;
   /** HdrHistogram compressed encoding of call latencies (µs). */
   readonly histogram: string;
+  /** The same calls second by second (wall-clock seconds). */
+  readonly timeline: readonly IntervalSnapshot[];
+  /** With --csv-calls: the calls one by one. */
+  readonly callLog?: CallLogSnapshot;
 }
 
 export class Tally {
@@ -61,15 +67,24 @@ export class Tally {
   errors = 0;
   sent = 0;
   received = 0;
-  readonly histogram: Histogram = createHistogram();
   private readonly codes = new Map<grpc.status, number>();
   private readonly errorMessages = new Map<string, ErrorGroup>();
+  private readonly timeline = new Timeline();
+  private readonly callLog: CallLog | undefined;
 
-  record(outcome: CallOutcome, latencyMs: number): void {
+  /** `listCalls`: calls to keep one by one (--csv-calls), 0 for none. */
+  constructor(listCalls = 0) {
+    this.callLog = listCalls > 0 ? new CallLog(listCalls) : undefined;
+  }
+
+  /** `startedAt` and `endedAt` are performance.now() times of this thread. */
+  record(outcome: CallOutcome, latencyMs: number, startedAt = performance.now(), endedAt = startedAt): void {
     this.calls += 1;
     this.sent += outcome.sent;
     this.received += outcome.received;
-    recordLatency(this.histogram, latencyMs);
+    // The timeline keeps the run's histogram too: one histogram record per call.
+    this.timeline.record(outcome.code, latencyMs, startedAt, endedAt);
+    this.callLog?.record(outcome.code, outcome.details, latencyMs, startedAt);
     this.codes.set(outcome.code, (this.codes.get(outcome.code) ?? 0) + 1);
     if (outcome.code === grpc.status.OK) return;
     this.errors += 1;
@@ -84,7 +99,9 @@ export class Tally {
       received: this.received,
       codes: Object.fromEntries([...this.codes].map(([code, n]) => [grpc.status[code] ?? String(code), n])),
       errorMessages: errorCounts(this.errorMessages),
-      histogram: encodeHistogram(this.histogram),
+      histogram: encodeHistogram(this.timeline.total()),
+      timeline: this.timeline.snapshot(),
+      ...(this.callLog && { callLog: this.callLog.snapshot() }),
     };
   }
 }
@@ -110,5 +127,7 @@ export function mergeSnapshots(snapshots: readonly TallySnapshot[]): TallySnapsh
     codes,
     errorMessages: errorCounts(errorMessages),
     histogram: encodeHistogram(mergeHistograms(snapshots.map((s) => s.histogram))),
+    timeline: mergeTimelines(snapshots.map((s) => s.timeline)),
+    ...(snapshots.some((s) => s.callLog) && { callLog: mergeCallLogs(snapshots.flatMap((s) => (s.callLog ? [s.callLog] : []))) }),
   };
 }

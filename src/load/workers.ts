@@ -3,8 +3,8 @@
 // Workers connect first, then all start together; their results merge exactly
 // (counts add up, histograms are merged from HdrHistogram's encoding).
 import { Worker } from 'node:worker_threads';
-import { isTotal, type LoadPlan } from './plan.js';
-import { ConnectError, type LoadRun, type PreparedLoad, type Progress, type RunResult } from './runner.js';
+import { isTotal, type LoadPlan, type RateShare } from './plan.js';
+import { ConnectError, openLoad, type LoadRun, type PreparedLoad, type Progress, type RunResult } from './runner.js';
 import { mergeSnapshots } from './tally.js';
 import { measureUsage, type RunUsage } from './usage.js';
 import type { WorkerInput } from './worker.js';
@@ -34,18 +34,38 @@ export function shares(n: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => Math.floor(n / parts) + (i < n % parts ? 1 : 0));
 }
 
-/** Each worker's plan; needs workers ≤ concurrency and workers ≤ connections (the command checks). */
-export function splitPlan(plan: LoadPlan): LoadPlan[] {
-  const concurrency = shares(plan.concurrency, plan.workers);
-  const connections = shares(plan.connections, plan.workers);
-  const totals = isTotal(plan.stop) ? shares(plan.stop.total, plan.workers) : undefined;
-  return concurrency.map((c, i) => ({
-    ...plan,
-    workers: 1,
-    concurrency: c,
-    connections: connections[i] as number,
-    stop: totals ? { total: totals[i] as number } : plan.stop,
-  }));
+/** One thread's part of a plan: what it runs, and its place among the threads of every shard. */
+export interface PlanPart {
+  readonly plan: LoadPlan;
+  readonly share: RateShare;
+}
+
+/**
+ * The parts this process's threads run. Thread w of shard s is thread s × workers + w of shards × workers
+ * in all and takes that thread's shares() of the concurrency, connections and total, so that every shard's
+ * parts add up to the whole plan exactly and the open-loop due times of all threads interleave.
+ * Needs shards × workers ≤ connections ≤ concurrency (the command checks).
+ */
+export function splitPlan(plan: LoadPlan): PlanPart[] {
+  const of = plan.shard.of * plan.workers;
+  const concurrency = shares(plan.concurrency, of);
+  const connections = shares(plan.connections, of);
+  const totals = isTotal(plan.stop) ? shares(plan.stop.total, of) : undefined;
+  const listed = shares(plan.listCalls, plan.workers);
+  return Array.from({ length: plan.workers }, (_, worker) => {
+    const index = plan.shard.index * plan.workers + worker;
+    return {
+      plan: {
+        ...plan,
+        workers: 1,
+        concurrency: concurrency[index] as number,
+        connections: connections[index] as number,
+        stop: totals ? { total: totals[index] as number } : plan.stop,
+        listCalls: listed[worker] as number,
+      },
+      share: { index, of },
+    };
+  });
 }
 
 /** The workers' results as one; `usage` is the process's, measured by the thread that ran them. */
@@ -93,8 +113,15 @@ function spawnWorker(input: WorkerInput, index: number): LoadWorker {
   return state;
 }
 
+/** Opens this process's part of the plan: in this thread, or in --workers threads. */
+export function openPlan(plan: LoadPlan): Promise<PreparedLoad> {
+  if (plan.workers > 1) return openWorkers(plan);
+  const [part] = splitPlan(plan) as [PlanPart];
+  return openLoad(part.plan, part.share);
+}
+
 export async function openWorkers(plan: LoadPlan): Promise<PreparedLoad> {
-  const workers = splitPlan(plan).map((part, index) => spawnWorker({ plan: part, share: { index, of: plan.workers } }, index));
+  const workers = splitPlan(plan).map((part, index) => spawnWorker(part, index));
   const close = (): void => workers.forEach(({ worker }) => void worker.terminate());
   try {
     await Promise.all(workers.map((w) => w.ready));

@@ -17,7 +17,7 @@ t.test('defaults: one call at a time over one connection, unary, 30 s deadline',
   if (parsed === 'help') return;
   t.match(parsed.plan, { target: '127.0.0.1:1', shape: 'unary', concurrency: 1, connections: 1, stop: { total: 10 }, rps: undefined, deadlineMs: 30_000, workers: 1 });
   t.same(parsed.thresholds, {});
-  t.equal(parsed.json, false);
+  t.same(parsed.output, { format: 'summary', file: undefined, csvCalls: false });
 });
 
 t.test('every flag lands in the plan', async (t) => {
@@ -25,16 +25,16 @@ t.test('every flag lands in the plan', async (t) => {
     'host', '--insecure', '--authority', 'a.example', '--metadata', 'x-team=blue', '--gzip', '--token', 'abc',
     '--shape', 'bidi', '-c', '8', '--connections', '4', '-z', '1.5m', '-r', '250.5', '--warmup', '500ms',
     '--deadline', '2s', '--messages', '3', '--interval-ms', '7', '--replies', '9', '--payload-bytes', '64', '--workers', '2',
-    '--json', '--fail-on-error-rate', '1%', '--fail-on-p99-ms', '12.5',
+    '--json', '--fail-on-error-rate', '1%', '--fail-on-p99-ms', '12.5', '--shard', '1/2',
   ], {});
   if (parsed === 'help') return t.fail('help');
   t.same(parsed.plan, {
     target: 'host', connection: { insecure: true, authority: 'a.example', auth: { kind: 'static', token: 'abc' }, metadata: [['x-team', 'blue']], gzip: true },
     driver: 'http2', connectTimeoutMs: 10_000, shape: 'bidi', concurrency: 8, connections: 4, stop: { durationMs: 90_000 }, rps: 250.5, warmupMs: 500,
-    deadlineMs: 2000, messages: 3, intervalMs: 7, replies: 9, payloadBytes: 64, workers: 2,
+    deadlineMs: 2000, messages: 3, intervalMs: 7, replies: 9, payloadBytes: 64, workers: 2, shard: { index: 1, of: 2 }, listCalls: 0,
   });
   t.same(parsed.thresholds, { errorRate: 0.01, p99Ms: 12.5 });
-  t.equal(parsed.json, true);
+  t.same(parsed.output, { format: 'json', file: undefined, csvCalls: false });
 });
 
 t.test('the http2 driver by default; grpc-js when asked, and for targets only its resolvers understand', async (t) => {

@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { parseLoadArgs } from '../../src/cli/load.js';
+import { splitPlan } from '../../src/load/workers.js';
 import {
   NO_KUBECTL,
   REPO_ROOT,
@@ -70,4 +72,52 @@ t.test('k8s/load renders one Job that load-tests the Greeter inside the cluster'
 
   const runSeconds = seconds(flag(args, '--duration') ?? '') + seconds(flag(args, '--warmup') ?? '0s');
   t.ok((job.spec.activeDeadlineSeconds ?? Infinity) > runSeconds, 'activeDeadlineSeconds leaves room for warm-up and duration');
+});
+
+interface IndexedJob extends Job {
+  spec: Job['spec'] & { completionMode?: string; completions?: number; parallelism?: number; backoffLimitPerIndex?: number };
+}
+
+t.test('k8s/load/distributed renders an Indexed Job whose pods each run one shard of one plan', { skip }, async (t) => {
+  const objects = await renderKustomization('k8s/load/distributed');
+  t.equal(objects.length, 1, 'renders exactly one object');
+  const job = objects[0] as IndexedJob;
+  t.match(job, { apiVersion: 'batch/v1', kind: 'Job' });
+  t.equal(job.spec.completionMode, 'Indexed', 'each pod gets its index (JOB_COMPLETION_INDEX)');
+  const shards = job.spec.completions ?? 0;
+  t.ok(shards > 1, `${shards} shards`);
+  t.equal(job.spec.parallelism, shards, 'every shard runs at once');
+  t.equal(job.spec.backoffLimitPerIndex, 0, 'a shard is never retried (measured twice)');
+  t.equal(job.spec.backoffLimit, undefined, 'and one failed shard does not end the others');
+
+  const pod = job.spec.template.spec;
+  t.equal(pod.restartPolicy, 'Never');
+  t.equal(job.spec.template.metadata?.annotations?.['sidecar.istio.io/inject'], 'false', 'no Istio sidecar to keep the pods alive');
+  const container = pod.containers[0]!;
+  t.equal(container.image, skaffoldImage());
+  t.same(container.command, ['node', packageJson.bin['cloudrun-grpc']]);
+  const index = container.env?.find((e) => e.name === 'JOB_COMPLETION_INDEX');
+  t.equal(index?.valueFrom?.fieldRef?.fieldPath, "metadata.annotations['batch.kubernetes.io/job-completion-index']", 'the pod’s index, for $(JOB_COMPLETION_INDEX)');
+  const args = container.args ?? [];
+  t.equal(flag(args, '--shard'), `$(JOB_COMPLETION_INDEX)/${shards}`, '--shard INDEX/N with N the number of completions');
+  t.ok(args.includes('--json'), "each pod's log is its JSON report, for `load merge`");
+  const runSeconds = seconds(flag(args, '--duration') ?? '') + seconds(flag(args, '--warmup') ?? '0s');
+  t.ok((job.spec.activeDeadlineSeconds ?? Infinity) > runSeconds, 'activeDeadlineSeconds leaves room for warm-up and duration');
+
+  // Every pod's arguments, as Kubernetes expands them, are a valid plan: shard i of N, the whole plan's
+  // numbers, and every thread of every shard with a connection of its own.
+  const parts = [];
+  for (let i = 0; i < shards; i++) {
+    const expanded = args.slice(1).map((arg) => arg.replace('$(POD_NAMESPACE)', 'ns').replace('$(JOB_COMPLETION_INDEX)', String(i)));
+    const parsed = parseLoadArgs(expanded, {});
+    if (parsed === 'help') return t.fail('help');
+    t.same(parsed.plan.shard, { index: i, of: shards }, `pod ${i} runs shard ${i}/${shards}`);
+    t.equal(parsed.output.format, 'json');
+    parts.push(...splitPlan(parsed.plan));
+  }
+  const plan = (parseLoadArgs(args.slice(1).map((arg) => arg.replace('$(JOB_COMPLETION_INDEX)', '0')), {}) as { plan: { concurrency: number; connections: number } }).plan;
+  t.equal(parts.reduce((n, p) => n + p.plan.concurrency, 0), plan.concurrency, 'the shards’ concurrency adds up to the plan’s');
+  t.equal(parts.reduce((n, p) => n + p.plan.connections, 0), plan.connections, 'and their connections');
+  t.ok(parts.every((p) => p.plan.connections >= 1));
+  t.same(parts.map((p) => p.share.index), parts.map((_, i) => i), 'the threads of all shards interleave one schedule');
 });

@@ -13,10 +13,21 @@ t.test('latencies are kept in microseconds and summarized in milliseconds', asyn
   for (let ms = 1; ms <= 100; ms++) recordLatency(histogram, ms);
   const summary = summarizeLatency(histogram);
   t.equal(summary.min, 1);
-  t.equal(summary.max, 100);
+  t.equal(summary.max, 100.031, "the slowest call's bucket bound (3 significant digits), as p99's is");
   t.equal(summary.p50, 50.015);
   t.equal(summary.p99, 99.007);
   t.ok(Math.abs(summary.mean - 50.5) < 0.1);
+});
+
+t.test('a summary reads the same after its histogram was encoded and merged, again and again', async (t) => {
+  const histogram = createHistogram();
+  for (const ms of [0.25, 3.5, 42.88, 42.9]) recordLatency(histogram, ms);
+  const once = mergeHistograms([encodeHistogram(histogram)]);
+  const twice = mergeHistograms([encodeHistogram(once)]);
+  t.same(summarizeLatency(twice), summarizeLatency(once));
+  t.same(summarizeLatency(once), summarizeLatency(histogram));
+  t.same(histogramBuckets(twice), histogramBuckets(histogram));
+  t.equal(summarizeLatency(histogram).max, 42.911, 'the bucket of 42.88 and 42.9 ms ends at 42.911');
 });
 
 t.test('an empty histogram summarizes to zeros and draws no buckets', async (t) => {

@@ -9,7 +9,7 @@ const empty = { tally: new Tally().snapshot(), warmupCalls: 0, elapsedMs: 0, sta
 t.test('a run that completed no call reports zeros, and fails every gate', async (t) => {
   const report = buildReport(plan, empty, { errorRate: 0.5, p99Ms: 100 }, new Date('2026-01-01T00:00:00Z'));
   t.match(report, { date: '2026-01-01T00:00:00.000Z', count: 0, rps: 0, errorRate: 0, endReason: 'interrupted', histogram: [] });
-  t.same(report.rate, { askedRps: 100, achievedRps: 0, shortfall: 1, maxStartLagMs: 0 });
+  t.same(report.rate, { askedRps: 100, achievedRps: 0, shortfall: 1, maxStartLagMs: 0, startSpanMs: 0 });
   t.same(report.gates.map((g) => g.passed), [false, false]);
   const text = formatReport(report);
   t.match(text, /INTERRUPTED \(partial report\)/);
@@ -34,7 +34,7 @@ const ran = (threads: { eventLoopUtilization: number; cpuCores: number | null; w
 t.test("the generator's own cost is in every report: CPU per call (warm-up included), cores, each thread's load", async (t) => {
   const report = buildReport(plan, ran([{ eventLoopUtilization: 0.31, cpuCores: 0.02, waitingCores: 0.01 }]), {});
   t.same(report.generator, {
-    driver: 'http2', cpuMs: 40, cpuUsPerCall: 2000, coresUsed: 0.02, threads: [{ eventLoopUtilization: 0.31, cpuCores: 0.02, waitingCores: 0.01 }], saturated: false,
+    driver: 'http2', cpuMs: 40, cpuUsPerCall: 2000, wallMs: 2000, coresUsed: 0.02, threads: [{ eventLoopUtilization: 0.31, cpuCores: 0.02, waitingCores: 0.01 }], saturated: false,
   });
   const text = formatReport(report);
   t.match(text, /Generator: +http2 driver, 2000 µs CPU per call, 0\.02 cores; event loop busy 0\.31; thread CPU 0\.02 cores, waiting for a CPU 0\.01/);

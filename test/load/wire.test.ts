@@ -1,9 +1,14 @@
 // The wire-level driver (the default) over real sockets: against a bare grpc-js
 // Greeter, the project's server, and a hand-framed node:http2 server for the
 // replies grpc-js does not send on request.
+import { readFileSync } from 'node:fs';
+import http2 from 'node:http2';
+import { createServer as createTcpServer, type Socket } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
-import t from 'tap';
+import t, { type Test } from 'tap';
+import { DEFAULTS, type LoadPlan } from '../../src/load/plan.js';
+import { openLoad } from '../../src/load/runner.js';
 import { GREETER_SERVICE, packageDefinition } from '../../src/proto.js';
 import { runCommand, runJson } from '../cli/run-load.js';
 import { createTestPki, opensslMissing } from '../helpers/pki.js';
@@ -171,4 +176,102 @@ t.test(':authority is --authority, or the target host and port', async (t) => {
   t.same(requests.map((r) => r.headers[':path']), ['/helloworld.Greeter/SayHello', '/helloworld.Greeter/SayHello']);
   t.equal(requests[0]!.headers['content-type'], 'application/grpc');
   t.equal(requests[0]!.headers.te, 'trailers');
+});
+
+t.test('a unary or client-streaming call that ends OK without its reply is UNIMPLEMENTED "No message received", as grpc-js has it', async (t) => {
+  const { address } = await startRawServer(t, (stream) => stream.respond({ ...GRPC_HEADERS, 'grpc-status': '0' }, { endStream: true }));
+  for (const driver of ['http2', 'grpc-js']) {
+    for (const shape of ['unary', 'client']) {
+      const { report } = await runJson(address, ['--driver', driver, '--shape', shape, '--total', '2', '--messages', '2']);
+      t.same(report.statusCodeDistribution, { UNIMPLEMENTED: 2 }, `${shape}, ${driver}`);
+      t.same(report.errorDistribution, { 'UNIMPLEMENTED: No message received': 2 }, `${shape}, ${driver}`);
+    }
+    // A server stream may end with no reply at all.
+    const { report } = await runJson(address, ['--driver', driver, '--shape', 'server', '--total', '2']);
+    t.same(report.statusCodeDistribution, { OK: 2 }, `server, ${driver}`);
+  }
+});
+
+t.test('a unary call answered twice is UNIMPLEMENTED "Too many responses received", as grpc-js has it', async (t) => {
+  const { address } = await startRawServer(t, (stream) => {
+    stream.respond(GRPC_HEADERS, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    stream.end(Buffer.concat([frame(reply(1)), frame(reply(2))]));
+  });
+  // grpc-js's own text; its client (1.14) cancels such a call but then waits out the deadline, so it is not run here.
+  const { report } = await runJson(address, ['--total', '2']);
+  t.same(report.errorDistribution, { 'UNIMPLEMENTED: Too many responses received': 2 });
+});
+
+interface ReconnectTrap {
+  readonly address: string;
+  /** Resolves when the second connection (the reconnect) arrives: it is held, never answered, so the reconnect hangs. */
+  readonly held: Promise<Socket>;
+}
+
+/**
+ * A TLS gRPC server that answers one call on the first connection, sending GOAWAY before the reply, and
+ * holds every later connection without a TLS handshake: the driver's reconnect waits for its connect timeout.
+ */
+async function startReconnectTrap(t: Test): Promise<ReconnectTrap> {
+  const { certFile, keyFile, caFile } = createTestPki(t);
+  const secure = http2.createSecureServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) });
+  secure.on('stream', (stream) => {
+    stream.session?.close();
+    stream.respond(GRPC_HEADERS, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    stream.end(frame(reply(1)));
+  });
+  const sockets: Socket[] = [];
+  let onHeld: (socket: Socket) => void = () => {};
+  const held = new Promise<Socket>((resolve) => (onHeld = resolve));
+  const tcp = createTcpServer((socket) => {
+    sockets.push(socket);
+    socket.on('error', () => {});
+    if (sockets.length === 1) secure.emit('connection', socket);
+    else onHeld(socket);
+  });
+  await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    sockets.forEach((socket) => socket.destroy());
+    tcp.close();
+  });
+  trapCa = caFile;
+  return { address: `127.0.0.1:${(tcp.address() as { port: number }).port}`, held };
+}
+let trapCa = '';
+
+const trapPlan = (address: string, overrides: Partial<LoadPlan> & Pick<LoadPlan, 'stop'>): LoadPlan => ({
+  ...DEFAULTS,
+  target: address,
+  connection: { caFile: trapCa },
+  shape: 'unary',
+  concurrency: 1,
+  connections: 1,
+  rps: undefined,
+  connectTimeoutMs: 10_000,
+  ...overrides,
+});
+
+t.test('stop() during a reconnect ends the waiting call at once, not at the connect timeout', { skip: opensslMissing }, async (t) => {
+  const { address, held } = await startReconnectTrap(t);
+  const load = await openLoad(trapPlan(address, { stop: { total: 100 } }));
+  t.teardown(() => load.close());
+  const run = load.start();
+  const socket = await held;
+  run.stop();
+  const result = await run.finished;
+  t.equal(result.interrupted, true);
+  t.same(result.tally.codes, { OK: 1 }, 'the call that waited for the connection is left out');
+  t.equal(socket.destroyed, false, 'the run ended while the reconnect was still waiting');
+});
+
+t.test('the deadline covers a wait for a reconnect: DEADLINE_EXCEEDED, as grpc-js counts it', { skip: opensslMissing }, async (t) => {
+  const { address, held } = await startReconnectTrap(t);
+  const load = await openLoad(trapPlan(address, { stop: { total: 3 }, deadlineMs: 200 }));
+  t.teardown(() => load.close());
+  const result = await load.start().finished;
+  const socket = await held;
+  t.same(result.tally.codes, { OK: 1, DEADLINE_EXCEEDED: 2 });
+  t.equal(socket.destroyed, false, 'the calls ended while the reconnect was still waiting');
 });

@@ -1,10 +1,11 @@
 // The grpc-js driver (--driver grpc-js): one channel per connection, calls made
-// through the generated Greeter client as an application would make them.
-import { connect, greeterClient, type ConnectOptions } from '../../client/connect.js';
-import type { GreeterClient } from '../../generated/helloworld/Greeter.js';
+// through grpc-js's generic client as an application would make them.
+import * as grpc from '@grpc/grpc-js';
+import { connect, type ConnectOptions } from '../../client/connect.js';
+import { isPingPong, methodOf, requestSource, type CallMessages } from '../call/requests.js';
 import { ConnectError, type Caller, type LoadConnections } from '../driver.js';
-import type { LoadPlan } from '../plan.js';
-import { callFor, type Slot } from './shapes.js';
+import type { LoadPlan, RateShare } from '../plan.js';
+import { callFor, type GrpcRequest, type Slot } from './shapes.js';
 
 /**
  * grpc-js shares one subchannel (one TCP connection) between channels whose
@@ -13,19 +14,32 @@ import { callFor, type Slot } from './shapes.js';
  */
 export const SEPARATE_CONNECTION_OPTION = 'grpc.use_local_subchannel_pool';
 
-function waitForReady(client: GreeterClient, ms: number): Promise<void> {
+function waitForReady(client: grpc.Client, ms: number): Promise<void> {
   return new Promise((resolve, reject) => client.waitForReady(Date.now() + ms, (error) => (error ? reject(error) : resolve())));
 }
 
-export async function openGrpcJsConnections(plan: LoadPlan): Promise<LoadConnections> {
+function grpcRequest(call: CallMessages): GrpcRequest {
+  if (call.metadata.length === 0) return { messages: call.messages, count: call.count, metadata: undefined };
+  const metadata = new grpc.Metadata();
+  for (const [key, value] of call.metadata) metadata.add(key, key.endsWith('-bin') ? Buffer.from(value, 'base64') : value);
+  return { messages: call.messages, count: call.count, metadata };
+}
+
+export async function openGrpcJsConnections(plan: LoadPlan, share: RateShare): Promise<LoadConnections> {
+  const method = methodOf(plan);
+  const { responseType } = method;
+  const requests = requestSource(plan, method, share, grpcRequest);
   const options: ConnectOptions = {
     ...plan.connection,
     // No channelz: nothing reads it here, and it costs Date objects per call the harness would rather spend on load.
     channelOptions: { [SEPARATE_CONNECTION_OPTION]: 1, 'grpc.enable_channelz': 0 },
   };
-  let clients: GreeterClient[];
+  let clients: grpc.Client[];
   try {
-    clients = Array.from({ length: plan.connections }, () => greeterClient(connect(plan.target, options)));
+    clients = Array.from({ length: plan.connections }, () => {
+      const connection = connect(plan.target, options);
+      return new grpc.Client(connection.target, connection.credentials, connection.options);
+    });
   } catch (error) {
     throw new ConnectError((error as Error).message, undefined);
   }
@@ -36,12 +50,24 @@ export async function openGrpcJsConnections(plan: LoadPlan): Promise<LoadConnect
     close();
     throw new ConnectError(`cannot connect to ${plan.target} within ${plan.connectTimeoutMs} ms (--connect-timeout): ${(error as Error).message}`, undefined);
   }
-  const makeCall = callFor(plan.shape, plan);
+  const makeCall = callFor(plan.shape, { path: method.path, decode: (bytes) => responseType.decode(bytes), pingPong: isPingPong(method) }, plan);
   return {
     caller(index): Caller {
-      const client = clients[index % clients.length] as GreeterClient;
+      const client = clients[index % clients.length] as grpc.Client;
       const slot: Slot = { call: undefined };
-      return { call: () => makeCall(client, slot), cancel: () => slot.call?.cancel() };
+      return {
+        call(n) {
+          let request: GrpcRequest;
+          try {
+            request = requests.forCall(n);
+          } catch (error) {
+            // Templated data that renders into something the message cannot hold: nothing is sent.
+            return Promise.resolve({ code: grpc.status.INTERNAL, details: (error as Error).message, sent: 0, received: 0 });
+          }
+          return makeCall(client, slot, request);
+        },
+        cancel: () => slot.call?.cancel(),
+      };
     },
     close,
   };

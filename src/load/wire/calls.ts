@@ -8,20 +8,32 @@ import { gunzipSync } from 'node:zlib';
 import { status } from '@grpc/grpc-js';
 import type { Shape } from '../plan.js';
 import type { Caller } from '../driver.js';
+import type { RequestSource } from '../call/requests.js';
 import type { CallOutcome } from '../tally.js';
 import { MessageReader } from './framing.js';
 import { decodeGrpcMessage, statusFromHttp, statusFromReset } from './status.js';
 
+/** What one call sends: prepared once per thread, unless templates make each call's own. */
+export interface WireRequest {
+  readonly headers: OutgoingHttpHeaders;
+  /** The first request, framed (and gzipped with --gzip): unary and server calls send only this. */
+  readonly frame: Buffer;
+  /** Every distinct request of a stream, framed, sent in turn (starting over after the last). */
+  readonly frames: readonly Buffer[];
+  /** client streams without --interval-ms: `batchCount` requests framed back to back, written at once. */
+  readonly batch: Buffer;
+  readonly batchCount: number;
+  /** client and bidi: messages sent per stream. */
+  readonly messages: number;
+}
+
 /** What every call of a plan sends and expects, built once per thread. */
 export interface WirePlan {
   readonly shape: Shape;
-  readonly headers: OutgoingHttpHeaders;
-  /** The one request, framed (and gzipped with --gzip). */
-  readonly frame: Buffer;
-  /** client streams without --interval-ms: `batchCount` frames back to back, written at once. */
-  readonly batch: Buffer;
-  readonly batchCount: number;
-  readonly messages: number;
+  /** Call number n's request (the same object for every call when nothing is templated). */
+  readonly requests: RequestSource<WireRequest>;
+  /** bidi: send each message once the reply to the one before is in (the Greeter's BidiHello); else send them all, as a client stream, reading replies as they come. */
+  readonly pingPong: boolean;
   readonly intervalMs: number;
   readonly deadlineMs: number;
   /** Parses a reply: a message that does not parse fails the call as grpc-js would (INTERNAL). */
@@ -41,9 +53,19 @@ interface MutableOutcome {
 }
 
 const OPEN_STREAM = { endStream: false } as const;
+const CANCELLED_MESSAGE = 'cancelled by the load generator';
+// grpc-js's texts (client.ts, makeUnaryRequest and makeClientStreamRequest), so both drivers report one group.
+const NO_REPLY = 'No message received';
+const TOO_MANY_REPLIES = 'Too many responses received';
+
+/** Unary and client-streaming calls have exactly one reply; server streams may have none. */
+const singleReply = (shape: Shape): boolean => shape === 'unary' || shape === 'client';
 
 export class WireCall implements Caller {
   private stream: ClientHttp2Stream | undefined;
+  private request: WireRequest | undefined;
+  /** The call in progress's number in the run: its request is the plan's for that number. */
+  private number = 0;
   private resolve: ((outcome: CallOutcome) => void) | undefined;
   private readonly outcome: MutableOutcome = { code: status.OK, details: '', sent: 0, received: 0 };
   private readonly reader = new MessageReader();
@@ -57,7 +79,10 @@ export class WireCall implements Caller {
   private cancelled = false;
   private waitingForDrain = false;
   private paused = false;
+  /** Why the stream failed, when it did (a socket error, a reset). */
   private failure: string | undefined;
+  /** The client's own verdict on the replies (one that does not parse, or too many): it ends the call with this code. */
+  private refusal: status | undefined;
 
   constructor(
     private readonly plan: WirePlan,
@@ -66,29 +91,37 @@ export class WireCall implements Caller {
     this.deadline = setTimeout(this.onDeadline, plan.deadlineMs).unref();
   }
 
-  call(): Promise<CallOutcome> {
-    return new Promise((resolve) => {
-      this.resolve = resolve;
-      this.begin();
-    });
+  call(n: number): Promise<CallOutcome> {
+    this.number = n;
+    return new Promise(this.start);
   }
 
   cancel(): void {
-    if (this.stream === undefined) return;
+    if (this.resolve === undefined) return;
+    if (this.stream === undefined) return this.end(status.CANCELLED, CANCELLED_MESSAGE);
     this.cancelled = true;
     this.stream.close(constants.NGHTTP2_CANCEL);
   }
 
+  /** The promise's executor, made once: the deadline runs from here, a wait for a connection included (as grpc-js counts it). */
+  private readonly start = (resolve: (outcome: CallOutcome) => void): void => {
+    this.resolve = resolve;
+    this.generation += 1;
+    try {
+      this.request = this.plan.requests.forCall(this.number);
+    } catch (error) {
+      // Templated data that renders into something the message cannot hold: nothing is sent.
+      this.outcome.sent = 0;
+      this.outcome.received = 0;
+      return this.end(status.INTERNAL, (error as Error).message);
+    }
+    this.deadline.refresh();
+    this.begin();
+  };
+
   private begin(): void {
     const session = this.connection.session();
-    if (session instanceof Promise) {
-      session.then(
-        () => this.begin(),
-        (error: Error) => this.end(status.UNAVAILABLE, error.message),
-      );
-      return;
-    }
-    this.generation += 1;
+    if (session instanceof Promise) return this.awaitSession(session);
     this.outcome.code = status.OK;
     this.outcome.details = '';
     this.outcome.sent = 0;
@@ -101,10 +134,11 @@ export class WireCall implements Caller {
     this.waitingForDrain = false;
     this.paused = false;
     this.failure = undefined;
+    this.refusal = undefined;
     this.reader.reset();
     let stream: ClientHttp2Stream;
     try {
-      stream = session.request(this.plan.headers, OPEN_STREAM);
+      stream = session.request((this.request as WireRequest).headers, OPEN_STREAM);
     } catch (error) {
       return this.end(status.UNAVAILABLE, (error as Error).message);
     }
@@ -114,18 +148,30 @@ export class WireCall implements Caller {
     stream.on('trailers', this.onTrailers);
     stream.on('error', this.onError);
     stream.on('close', this.onClose);
-    this.deadline.refresh();
     switch (this.plan.shape) {
       case 'unary':
       case 'server':
         this.outcome.sent = 1;
-        stream.end(this.plan.frame);
+        stream.end((this.request as WireRequest).frame);
         return;
       case 'client':
         return this.pump();
       case 'bidi':
-        return this.sendNext();
+        return this.plan.pingPong ? this.sendNext() : this.pump();
     }
+  }
+
+  /** A reconnect under way: the call starts on the new session, unless it ended (cancel, deadline) while it waited. */
+  private awaitSession(session: Promise<ClientHttp2Session>): void {
+    const generation = this.generation;
+    session.then(
+      () => {
+        if (generation === this.generation && this.resolve !== undefined) this.begin();
+      },
+      (error: Error) => {
+        if (generation === this.generation && this.resolve !== undefined) this.end(status.UNAVAILABLE, error.message);
+      },
+    );
   }
 
   private end(code: status, details: string): void {
@@ -137,13 +183,14 @@ export class WireCall implements Caller {
     resolve(this.outcome);
   }
 
-  /** client streams: write the requests, a batch at a time (or one per --interval-ms), under flow control; then half-close. */
+  /** client streams (and bidi streams that are not ping-pong): write the requests, a batch at a time (or one per --interval-ms), under flow control; then half-close. */
   private pump(): void {
     const stream = this.stream;
     if (stream === undefined || this.statusSeen) return;
     const { plan, outcome } = this;
-    while (outcome.sent < plan.messages) {
-      let chunk = plan.frame;
+    const request = this.request as WireRequest;
+    while (outcome.sent < request.messages) {
+      let chunk: Buffer;
       if (plan.intervalMs > 0) {
         if (outcome.sent > 0 && !this.paused) {
           this.paused = true;
@@ -151,10 +198,12 @@ export class WireCall implements Caller {
           return;
         }
         this.paused = false;
+        chunk = request.frames[outcome.sent % request.frames.length] as Buffer;
         outcome.sent += 1;
       } else {
-        const count = Math.min(plan.batchCount, plan.messages - outcome.sent);
-        chunk = count === plan.batchCount ? plan.batch : plan.batch.subarray(0, count * plan.frame.length);
+        // A batch holds whole streams' worth of distinct requests, or copies of the one request.
+        const count = Math.min(request.batchCount, request.messages - outcome.sent);
+        chunk = count === request.batchCount ? request.batch : request.batch.subarray(0, count * request.frame.length);
         outcome.sent += count;
       }
       if (!stream.write(chunk)) {
@@ -170,14 +219,15 @@ export class WireCall implements Caller {
   private sendNext(): void {
     const stream = this.stream;
     if (stream === undefined || this.statusSeen) return;
-    if (this.outcome.sent === this.plan.messages) return void stream.end();
+    const request = this.request as WireRequest;
+    if (this.outcome.sent === request.messages) return void stream.end();
+    stream.write(request.frames[this.outcome.sent % request.frames.length] as Buffer);
     this.outcome.sent += 1;
-    stream.write(this.plan.frame);
   }
 
   private readonly resume = (generation: number): void => {
     if (generation !== this.generation) return;
-    if (this.plan.shape === 'client') this.pump();
+    if (this.plan.shape === 'client' || !this.plan.pingPong) this.pump();
     else this.sendNext();
   };
 
@@ -188,10 +238,15 @@ export class WireCall implements Caller {
   };
 
   private readonly onDeadline = (): void => {
-    if (this.stream === undefined) return;
+    if (this.resolve === undefined) return;
+    if (this.stream === undefined) return this.end(status.DEADLINE_EXCEEDED, this.deadlineMessage());
     this.timedOut = true;
     this.stream.close(constants.NGHTTP2_CANCEL);
   };
+
+  private deadlineMessage(): string {
+    return `deadline of ${this.plan.deadlineMs} ms exceeded (client side)`;
+  }
 
   private readonly onResponse = (headers: IncomingHttpHeaders): void => {
     this.httpStatus = Number(headers[':status']);
@@ -201,23 +256,29 @@ export class WireCall implements Caller {
   };
 
   private readonly onMessage = (compressed: boolean, bytes: Buffer): void => {
-    if (this.failure !== undefined) return;
+    if (this.refusal !== undefined) return;
     try {
       if (compressed && !this.replyGzip) throw new Error('a compressed reply without grpc-encoding: gzip');
       this.plan.decode(compressed ? gunzipSync(bytes) : bytes);
     } catch (error) {
-      this.failure = `cannot read a reply: ${(error as Error).message}`;
-      this.stream?.close(constants.NGHTTP2_CANCEL);
-      return;
+      return this.refuse(status.INTERNAL, `cannot read a reply: ${(error as Error).message}`);
     }
+    if (this.outcome.received === 1 && singleReply(this.plan.shape)) return this.refuse(status.UNIMPLEMENTED, TOO_MANY_REPLIES);
     this.outcome.received += 1;
-    if (this.plan.shape !== 'bidi') return;
-    if (this.plan.intervalMs > 0 && this.outcome.sent < this.plan.messages) {
+    if (this.plan.shape !== 'bidi' || !this.plan.pingPong) return;
+    if (this.plan.intervalMs > 0 && this.outcome.sent < (this.request as WireRequest).messages) {
       setTimeout(this.resume, this.plan.intervalMs, this.generation).unref();
     } else {
       this.sendNext();
     }
   };
+
+  /** Ends the call with `code` once its stream has closed, as grpc-js cancels a call whose replies it cannot take. */
+  private refuse(code: status, details: string): void {
+    this.refusal = code;
+    this.failure = details;
+    this.stream?.close(constants.NGHTTP2_CANCEL);
+  }
 
   private readonly onData = (chunk: Buffer): void => this.reader.push(chunk, this.onMessage);
 
@@ -242,10 +303,14 @@ export class WireCall implements Caller {
   private readonly onClose = (): void => {
     const stream = this.stream as ClientHttp2Stream;
     const { outcome } = this;
-    if (this.failure !== undefined && this.failure.startsWith('cannot read a reply')) return this.end(status.INTERNAL, this.failure);
-    if (this.statusSeen && !(this.httpStatus !== 200 && this.httpStatus !== 0)) return this.end(outcome.code, outcome.details);
-    if (this.timedOut) return this.end(status.DEADLINE_EXCEEDED, `deadline of ${this.plan.deadlineMs} ms exceeded (client side)`);
-    if (this.cancelled) return this.end(status.CANCELLED, 'cancelled by the load generator');
+    if (this.refusal !== undefined) return this.end(this.refusal, this.failure as string);
+    if (this.statusSeen && !(this.httpStatus !== 200 && this.httpStatus !== 0)) {
+      // grpc-js fails a unary or client-streaming call that ends OK without its one reply.
+      if (outcome.code === status.OK && outcome.received === 0 && singleReply(this.plan.shape)) return this.end(status.UNIMPLEMENTED, NO_REPLY);
+      return this.end(outcome.code, outcome.details);
+    }
+    if (this.timedOut) return this.end(status.DEADLINE_EXCEEDED, this.deadlineMessage());
+    if (this.cancelled) return this.end(status.CANCELLED, CANCELLED_MESSAGE);
     if (this.httpStatus !== 200 && this.httpStatus !== 0) {
       return this.end(statusFromHttp(this.httpStatus), `HTTP status ${this.httpStatus} (not a gRPC reply)`);
     }

@@ -1,52 +1,76 @@
 // The wire-level driver: gRPC framed by hand on node:http2, the short path a
 // load generator needs (h2load beside curl). Each connection is one HTTP/2
 // session; a session that closes (GOAWAY on a drain or max connection age) is
-// reopened by the next call on it. The request is encoded and framed once.
-import type { ClientHttp2Session } from 'node:http2';
-import { packageDefinition, GREETER_SERVICE } from '../../proto.js';
-import type { HelloRequest } from '../../generated/helloworld/HelloRequest.js';
+// reopened by the next call on it. Requests are encoded and framed once
+// (per distinct request), unless templates make each call's own.
+import type { ClientHttp2Session, OutgoingHttpHeaders } from 'node:http2';
+import { isPingPong, methodOf, requestSource, type CallMessages } from '../call/requests.js';
 import { ConnectError, type LoadConnections } from '../driver.js';
-import { requestFor, type LoadPlan, type Shape } from '../plan.js';
+import type { LoadPlan, RateShare } from '../plan.js';
 import { frameMessage, repeatFrame } from './framing.js';
-import { WireCall, type SessionSource, type WirePlan } from './calls.js';
+import { WireCall, type SessionSource, type WirePlan, type WireRequest } from './calls.js';
 import { WireConnectError, wireEndpoint, type WireEndpoint } from './session.js';
-
-const METHODS: Readonly<Record<Shape, string>> = {
-  unary: 'SayHello',
-  server: 'LotsOfReplies',
-  client: 'LotsOfGreetings',
-  bidi: 'BidiHello',
-};
-
-interface MethodCodec {
-  readonly path: string;
-  readonly requestSerialize: (request: HelloRequest) => Buffer;
-  readonly responseDeserialize: (bytes: Buffer) => unknown;
-}
 
 /** Up to this many bytes of requests go out in one write (several messages in one DATA frame). */
 const BATCH_BYTES = 16 * 1024;
 
-function wirePlan(plan: LoadPlan, endpoint: WireEndpoint): WirePlan {
-  const codec = (packageDefinition[GREETER_SERVICE] as unknown as Record<string, MethodCodec>)[METHODS[plan.shape]] as MethodCodec;
-  const frame = frameMessage(codec.requestSerialize(requestFor(plan)), plan.connection.gzip === true);
-  const batchCount = Math.max(1, Math.min(plan.messages, Math.floor(BATCH_BYTES / frame.length)));
+type FramedMessages = Omit<WireRequest, 'headers'>;
+
+function frameAll(call: CallMessages, gzip: boolean): FramedMessages {
+  const frames = call.messages.map((message) => frameMessage(message, gzip));
+  const frame = frames[0] as Buffer;
+  const single = frames.length === 1;
+  const batchCount = single ? Math.max(1, Math.min(call.count, Math.floor(BATCH_BYTES / frame.length))) : frames.length;
+  return { frame, frames, batch: single ? repeatFrame(frame, batchCount) : Buffer.concat(frames), batchCount, messages: call.count };
+}
+
+/**
+ * Turns each call's messages into a WireRequest. Messages are framed once per distinct list (templated
+ * metadata alone reuses the frames); the headers are the method's own object, so that a refreshed token
+ * reaches them, unless metadata is templated.
+ */
+function wireRequests(headers: OutgoingHttpHeaders, gzip: boolean): (call: CallMessages) => WireRequest {
+  const framed = new WeakMap<readonly Buffer[], FramedMessages>();
+  return (call) => {
+    let messages = framed.get(call.messages);
+    if (messages === undefined) {
+      messages = frameAll(call, gzip);
+      framed.set(call.messages, messages);
+    }
+    if (call.metadata.length === 0) return { headers, ...messages };
+    return { headers: { ...headers, ...metadataHeaders(headers, call.metadata) }, ...messages };
+  };
+}
+
+/** Rendered --metadata added to the method's headers (a key given twice sends both values). */
+function metadataHeaders(base: OutgoingHttpHeaders, pairs: CallMessages['metadata']): OutgoingHttpHeaders {
+  const added: OutgoingHttpHeaders = {};
+  for (const [key, value] of pairs) {
+    const previous = added[key] ?? base[key];
+    added[key] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [String(previous)]), value];
+  }
+  return added;
+}
+
+function wirePlan(plan: LoadPlan, endpoint: WireEndpoint, share: RateShare): WirePlan {
+  const method = methodOf(plan);
+  const headers = endpoint.headers(method.path);
+  const gzip = plan.connection.gzip === true;
+  const { responseType } = method;
   return {
     shape: plan.shape,
-    headers: endpoint.headers(codec.path),
-    frame,
-    batch: repeatFrame(frame, batchCount),
-    batchCount,
-    messages: plan.messages,
+    requests: requestSource(plan, method, share, wireRequests(headers, gzip)),
+    pingPong: isPingPong(method),
     intervalMs: plan.intervalMs,
     deadlineMs: plan.deadlineMs,
-    decode: codec.responseDeserialize,
+    decode: (bytes) => responseType.decode(bytes),
   };
 }
 
 /** One connection: its session, reopened on demand once it has closed. */
 class WireLink implements SessionSource {
   private reopening: Promise<ClientHttp2Session> | undefined;
+  private closed = false;
 
   constructor(
     private current: ClientHttp2Session,
@@ -59,6 +83,8 @@ class WireLink implements SessionSource {
     if (!current.closed && !current.destroyed) return current;
     this.reopening ??= this.endpoint.connect(this.connectTimeoutMs).then(
       (session) => {
+        // A connection that opens after the run closed is not kept.
+        if (this.closed) session.close();
         this.current = session;
         this.reopening = undefined;
         return session;
@@ -72,17 +98,19 @@ class WireLink implements SessionSource {
   }
 
   close(): void {
+    this.closed = true;
     this.current.close();
   }
 }
 
-export async function openWireConnections(plan: LoadPlan): Promise<LoadConnections> {
+export async function openWireConnections(plan: LoadPlan, share: RateShare): Promise<LoadConnections> {
   let endpoint: WireEndpoint;
   try {
     endpoint = wireEndpoint(plan.target, plan.connection, plan.deadlineMs);
   } catch (error) {
     throw new ConnectError((error as Error).message, undefined);
   }
+  const shared = wirePlan(plan, endpoint, share);
   const opened = await Promise.allSettled(Array.from({ length: plan.connections }, () => endpoint.connect(plan.connectTimeoutMs)));
   const sessions = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
   const close = (): void => {
@@ -102,7 +130,6 @@ export async function openWireConnections(plan: LoadPlan): Promise<LoadConnectio
     throw new ConnectError((error as Error).message, 'UNAUTHENTICATED');
   }
   const links = sessions.map((session) => new WireLink(session, endpoint, plan.connectTimeoutMs));
-  const shared = wirePlan(plan, endpoint);
   return {
     caller: (slot) => new WireCall(shared, links[slot % links.length] as WireLink),
     close() {
