@@ -21,8 +21,19 @@ export function recordLatency(histogram: Histogram, ms: number): void {
   histogram.recordValue(Math.max(1, Math.round(ms * 1000)));
 }
 
+/**
+ * HdrHistogram's compressed encoding, made canonical: the encoding's header carries the histogram's trackable
+ * range, which autoResize grows with the order values and merges came in, so the same calls could encode to
+ * different texts. Sized to its slowest bucket first, a histogram encodes the same however it was filled.
+ */
 export function encodeHistogram(histogram: Histogram): string {
-  return hdr.encodeIntoCompressedBase64(histogram);
+  const canonical = hdr.build({
+    numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
+    autoResize: true,
+    highestTrackableValue: Math.max(2, extremesUs(histogram).max),
+  });
+  canonical.add(histogram);
+  return hdr.encodeIntoCompressedBase64(canonical);
 }
 
 /** One histogram holding every value of the encoded ones. */

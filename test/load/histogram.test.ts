@@ -30,6 +30,23 @@ t.test('a summary reads the same after its histogram was encoded and merged, aga
   t.equal(summarizeLatency(histogram).max, 42.911, 'the bucket of 42.88 and 42.9 ms ends at 42.911');
 });
 
+t.test('the same calls encode to the same text, whatever order they were recorded and merged in', async (t) => {
+  const values = [0.3, 2, 17, 900, 45_000, 7, 1.5];
+  const live = createHistogram();
+  for (const ms of values) recordLatency(live, ms);
+  const one = (ms: number): string => {
+    const histogram = createHistogram();
+    recordLatency(histogram, ms);
+    return encodeHistogram(histogram);
+  };
+  const forward = encodeHistogram(mergeHistograms(values.map(one)));
+  const backward = encodeHistogram(mergeHistograms([...values].reverse().map(one)));
+  const inSteps = encodeHistogram(mergeHistograms([encodeHistogram(mergeHistograms(values.slice(0, 3).map(one))), ...values.slice(3).map(one)]));
+  t.equal(forward, encodeHistogram(live));
+  t.equal(backward, forward);
+  t.equal(inSteps, forward);
+});
+
 t.test('an empty histogram summarizes to zeros and draws no buckets', async (t) => {
   const histogram = createHistogram();
   t.same(summarizeLatency(histogram), { min: 0, mean: 0, stdDev: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 });
