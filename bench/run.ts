@@ -374,7 +374,7 @@ async function serverSide(pinned: boolean): Promise<Record<string, unknown>> {
     }
   }
   const loadAfter = loadavg();
-  console.log(`\nserver at saturation, as it ships, paired with the baseline on one core: median of ${WINDOWS} windows of ${WINDOW_SECONDS} s`);
+  console.log(`\nserver at saturation, as it ships, Node ${process.versions.node}, paired with the baseline on one core: median of ${WINDOWS} windows of ${WINDOW_SECONDS} s`);
   console.log("ratio: median of the windows' own ratios to the baseline paired with it [middle half of them]");
   printTable('workload: figure', rows, names);
   if (rows.some((r) => r.saturated?.some(Boolean))) console.log(SATURATED_NOTE);
