@@ -1,11 +1,12 @@
 // The floor under the harness's http2 driver: a bare node:http2 loop that
-// sends the pre-encoded unary request with the driver's own headers over the
-// same connections, and does nothing else (no status read, no reply decoded,
+// sends the pre-encoded unary request with the driver's own headers and
+// request options over the same connections, and does nothing else (no status read, no reply decoded,
 // nothing recorded). Its CPU per call is what node:http2 itself costs a
 // client; the driver can come near it, not under it.
 import type { ClientHttp2Session } from 'node:http2';
 import { useLeanAsyncBind } from '../src/load/async-bind.js';
 import { isSaturated, measureUsage } from '../src/load/usage.js';
+import { OPEN_STREAM } from '../src/load/wire/calls.js';
 import { wireEndpoint } from '../src/load/wire/session.js';
 
 export interface FloorPlan {
@@ -38,7 +39,6 @@ export async function http2Floor(address: string, plan: FloorPlan): Promise<Floo
   useLeanAsyncBind();
   const endpoint = wireEndpoint(address, { insecure: true }, 30_000);
   const headers = endpoint.headers(plan.path);
-  const options = { endStream: false };
   const sessions = await Promise.all(Array.from({ length: plan.connections }, () => endpoint.connect(10_000)));
   let calls = 0;
   let failed = 0;
@@ -51,7 +51,7 @@ export async function http2Floor(address: string, plan: FloorPlan): Promise<Floo
   const slot = (session: ClientHttp2Session): Promise<void> =>
     new Promise((done) => {
       const call = (): void => {
-        const stream = session.request(headers, options);
+        const stream = session.request(headers, OPEN_STREAM);
         stream.on('data', ignore);
         stream.on('close', () => {
           calls += 1;
