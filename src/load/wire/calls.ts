@@ -1,8 +1,11 @@
 // One concurrency slot's calls on the wire-level driver. A WireCall is made
 // once per slot and reused for every call the slot makes: its event handlers
-// are bound once, its outcome object is refilled, its deadline timer is
-// re-armed with refresh(). Per call, what is new is what HTTP/2 needs: the
-// stream (and the promise the runner awaits).
+// are bound once, its outcome object is refilled, and its deadline timer is
+// not moved per call (each move is an insert into Node's timer list): armed
+// once, it looks at the call in progress when it fires and, if that call is
+// younger than the deadline, sets itself for the time that call has left. Per
+// call, what is new is what HTTP/2 needs: the stream (and the promise the
+// runner awaits).
 import {
   constants,
   type ClientHttp2Session,
@@ -84,7 +87,10 @@ export class WireCall implements Caller {
   private resolve: ((outcome: CallOutcome) => void) | undefined;
   private readonly outcome: MutableOutcome = { code: status.OK, details: '', sent: 0, received: 0 };
   private readonly reader = new MessageReader();
-  private readonly deadline: NodeJS.Timeout;
+  /** Set while it may still have a call to end; see onDeadline. */
+  private deadline: NodeJS.Timeout | undefined;
+  /** When the call in progress started (performance.now()): its deadline runs from here. */
+  private startedAt = 0;
   /** Counts calls, so that a timer set for an earlier call does nothing to this one. */
   private generation = 0;
   private statusSeen = false;
@@ -102,9 +108,7 @@ export class WireCall implements Caller {
   constructor(
     private readonly plan: WirePlan,
     private readonly connection: SessionSource,
-  ) {
-    this.deadline = setTimeout(this.onDeadline, plan.deadlineMs).unref();
-  }
+  ) {}
 
   call(n: number): Promise<CallOutcome> {
     this.number = n;
@@ -130,7 +134,8 @@ export class WireCall implements Caller {
       this.outcome.received = 0;
       return this.end(status.INTERNAL, (error as Error).message);
     }
-    this.deadline.refresh();
+    this.startedAt = performance.now();
+    this.deadline ??= setTimeout(this.onDeadline, this.plan.deadlineMs).unref();
     this.begin();
   };
 
@@ -253,7 +258,14 @@ export class WireCall implements Caller {
   };
 
   private readonly onDeadline = (): void => {
+    this.deadline = undefined;
+    // Idle: the next call sets the timer again.
     if (this.resolve === undefined) return;
+    const leftMs = this.startedAt + this.plan.deadlineMs - performance.now();
+    if (leftMs > 0) {
+      this.deadline = setTimeout(this.onDeadline, leftMs).unref();
+      return;
+    }
     if (this.stream === undefined) return this.end(status.DEADLINE_EXCEEDED, this.deadlineMessage());
     this.timedOut = true;
     this.stream.close(constants.NGHTTP2_CANCEL);
