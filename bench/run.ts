@@ -16,7 +16,8 @@
 // Then saturation (alone with --saturation): unary c=16 over 4 connections,
 // closed loop, against the baseline and the project: the harness's lean http2
 // driver, its grpc-js driver and 2 workers beside h2load (where installed) with
-// the same request bytes: calls/s and CPU per call of generator and server.
+// the same request bytes, and a bare node:http2 loop sending them (the floor
+// under the http2 driver): calls/s and CPU per call of generator and server.
 // Then overload: 100 ms server-streaming calls at concurrency 128 against
 // MAX_CONCURRENT_CALLS=64 (2× the limit) and against no limit: throughput,
 // latency and error rate.
@@ -36,6 +37,7 @@ import { openLoad } from '../src/load/runner.js';
 import { frameMessage } from '../src/load/wire/framing.js';
 import { openWorkers } from '../src/load/workers.js';
 import { measureColdStarts, type Start } from './cold-start.js';
+import { http2Floor } from './http2-floor.js';
 import { pairedSaturation, VARIANTS as SERVER_VARIANTS, WORKLOADS, workersSaturation, type WindowFigure } from './server-saturation.js';
 import {
   childPids, cpuSecondsOf, h2loadInstalled, machineTicks, median, pinGeneratorApart, ratio, rssMiB, runH2load, startServer, writeResults,
@@ -482,6 +484,17 @@ async function harnessRun(server: BenchServer, driver: DriverName, workers: numb
   };
 }
 
+/** The bare node:http2 loop (bench/http2-floor.ts) against one server, with the harness's concurrency, connections and timings. */
+async function floorRun(server: BenchServer, path: string, body: Buffer): Promise<GeneratorRun> {
+  const pids = serverPids(server);
+  const before = cpuSecondsOf(pids);
+  const floor = await http2Floor(server.address, { path, body, ...SATURATION, warmupMs: SATURATION_WARMUP_MS, durationMs: SATURATION_SECONDS * 1000 });
+  const serverCpu = cpuSecondsOf(pids) - before;
+  if (floor.failed > 0) process.stderr.write(`  the http2 floor saw ${floor.failed} stream(s) reset: its figures are not a unary call's\n`);
+  const serverCpuUs = Math.round((serverCpu * 1e6 * 10) / Math.max(1, floor.calls)) / 10;
+  return { callsPerSecond: floor.callsPerSecond, cpuUsPerCall: floor.cpuUsPerCall, saturated: floor.saturated, serverCpuUs };
+}
+
 /**
  * The generator's headroom, unary c=16 over 4 connections (closed loop) against each server: the lean driver,
  * the grpc-js driver and 2 workers, beside h2load (where installed) sending the same request bytes. The
@@ -491,8 +504,9 @@ type GeneratorRuns = Record<string, Record<string, GeneratorRun[]>>; // server k
 
 interface Target {
   readonly figure: string;
-  readonly target: string;
-  readonly met: (ratio: number) => boolean;
+  /** Issue #19's targets; the floor's ratios have none, they say how far the driver can go. */
+  readonly target?: string;
+  readonly met?: (ratio: number) => boolean;
   /** The numerator and the denominator: generators of the same run. */
   readonly over: readonly [string, string];
   readonly pick: (r: GeneratorRun) => number;
@@ -503,6 +517,10 @@ const TARGETS: readonly Target[] = [
   { figure: 'calls/s, harness http2 ÷ h2load', target: '≥ 0.70', met: (r) => r >= 0.7, over: ['harness http2', 'h2load'], pick: (r) => r.callsPerSecond },
   { figure: 'generator CPU/call, http2 ÷ grpc-js driver', target: '≤ 0.50', met: (r) => r <= 0.5, over: ['harness http2', 'harness grpc-js'], pick: (r) => r.cpuUsPerCall },
   { figure: 'generator CPU/call, 2 workers ÷ 1', target: '≤ 1.10', met: (r) => r <= 1.1, over: ['harness http2, 2 workers', 'harness http2'], pick: (r) => r.cpuUsPerCall },
+  // The floor: what node:http2 alone costs per call (bench/http2-floor.ts). The driver cannot go under it, so
+  // floor ÷ grpc-js driver is the best http2 ÷ grpc-js ratio node:http2 allows.
+  { figure: 'generator CPU/call, http2 driver ÷ floor', over: ['harness http2', 'http2 floor'], pick: (r) => r.cpuUsPerCall },
+  { figure: 'generator CPU/call, floor ÷ grpc-js driver', over: ['http2 floor', 'harness grpc-js'], pick: (r) => r.cpuUsPerCall },
 ];
 
 /**
@@ -526,12 +544,12 @@ function printTargets(results: GeneratorRuns, h2load: boolean): void {
       const runs = results[kind]!;
       return median(runs[top]!.map((r, i) => target.pick(r) / target.pick(runs[bottom]![i]!)));
     });
-    const cells = ratios.map((r) => `${r.toFixed(2)}${target.met(r) ? '' : ' ✗'}`.padStart(10)).join('');
+    const cells = ratios.map((r) => `${r.toFixed(2)}${target.met === undefined || target.met(r) ? '' : ' ✗'}`.padStart(10)).join('');
     const flags = [top, bottom]
       .filter((g) => g !== 'h2load')
       .map((g) => `${g.replace('harness ', '')} ${kinds.map((k) => `${results[k]![g]!.filter((r) => r.saturated).length}/${results[k]![g]!.length}`).join(' · ')}`)
       .join('; ');
-    console.log(`${target.figure.padEnd(width)}${cells}${target.target.padStart(8)}  ${flags}`);
+    console.log(`${target.figure.padEnd(width)}${cells}${(target.target ?? '').padStart(8)}  ${flags}`);
   }
   console.log('✗ misses its target. Saturated counts are per server, in column order.');
   if (availableParallelism() <= 2) {
@@ -543,7 +561,7 @@ async function saturationRuns(): Promise<GeneratorRuns> {
   const codec = (packageDefinition[GREETER_SERVICE] as unknown as Record<string, { path: string; requestSerialize: (r: object) => Buffer }>).SayHello!;
   const body = frameMessage(codec.requestSerialize(requestFor({ ...DEFAULTS, shape: 'unary' })), false);
   const h2load = h2loadInstalled();
-  const generators = ['harness http2', 'harness grpc-js', 'harness http2, 2 workers', ...(h2load ? ['h2load'] : [])];
+  const generators = ['harness http2', 'harness grpc-js', 'harness http2, 2 workers', 'http2 floor', ...(h2load ? ['h2load'] : [])];
   const results: GeneratorRuns = {};
   for (let run = 1; run <= RUNS; run += 1) {
     for (const kind of ['baseline', 'project'] as const) {
@@ -561,6 +579,8 @@ async function saturationRuns(): Promise<GeneratorRuns> {
             const serverCpu = cpuSecondsOf(serverPids(server)) - before;
             const calls = Math.max(1, h.callsPerSecond * (SATURATION_SECONDS + 1));
             result = { callsPerSecond: Math.round(h.callsPerSecond), cpuUsPerCall: h.cpuUsPerCall, saturated: h.saturated, serverCpuUs: Math.round((serverCpu * 1e6 * 10) / calls) / 10 };
+          } else if (generator === 'http2 floor') {
+            result = await floorRun(server, codec.path, body);
           } else {
             result = await harnessRun(server, generator.includes('grpc-js') ? 'grpc-js' : 'http2', generator.includes('2 workers') ? 2 : 1);
           }

@@ -20,3 +20,13 @@ t.test('a bound function still runs in its resource’s async scope, with its th
   t.throws(() => resource.bind(42 as unknown as () => void), { code: 'ERR_INVALID_ARG_TYPE' }, 'a non-function is refused as Node refuses it');
   t.end();
 });
+
+t.test('a bound function of no parameters (what http2 binds per request) runs in its resource’s scope with length 0', (t) => {
+  useLeanAsyncBind();
+  const storage = new AsyncLocalStorage<string>();
+  const resource = storage.run('at bind time', () => new AsyncResource('Test'));
+  const bound = resource.bind(() => [executionAsyncId(), storage.getStore()]);
+  t.same(storage.run('at call time', () => bound()), [resource.asyncId(), 'at bind time']);
+  t.equal(bound.length, 0);
+  t.end();
+});

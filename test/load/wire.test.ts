@@ -107,6 +107,23 @@ t.test('a server that never answers: the client ends the call at its deadline, D
   t.ok(report.latencyMs.min >= 99, `no call ended before its deadline (fastest ${report.latencyMs.min} ms)`);
 });
 
+t.test('each call gets its whole deadline, however far into an earlier call’s it starts', async (t) => {
+  // The first call is answered at 150 ms of its 300 ms deadline; the second, never: it ends at 300 ms of its own.
+  let calls = 0;
+  const { address } = await startRawServer(t, (stream) => {
+    calls += 1;
+    if (calls > 1) return;
+    setTimeout(() => {
+      stream.respond(GRPC_HEADERS, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(frame(reply(1)));
+    }, 150);
+  });
+  const { report } = await runJson(address, ['--total', '2', '--deadline', '300ms']);
+  t.same(report.statusCodeDistribution, { OK: 1, DEADLINE_EXCEEDED: 1 });
+  t.ok(report.latencyMs.max >= 299, `the second call ran its whole deadline (slowest ${report.latencyMs.max} ms)`);
+});
+
 t.test('--gzip compresses each request; a gzip reply is read', async (t) => {
   const { address, requests } = await startRawServer(t, (stream) => {
     stream.respond({ ...GRPC_HEADERS, 'grpc-encoding': 'gzip' }, { waitForTrailers: true });

@@ -33,6 +33,8 @@ export class MessageReader {
   private buffered = 0;
 
   reset(): void {
+    // Nothing buffered is the usual case, and then `chunks` is empty: setting an array's length is not free.
+    if (this.buffered === 0) return;
     this.chunks.length = 0;
     this.buffered = 0;
   }
