@@ -46,9 +46,9 @@ function serverOptions(config: Config, interceptors: grpc.ServerInterceptor[]): 
     interceptors,
     // One connection may hold at most this many calls: the rest of its streams wait their turn in the client.
     'grpc.max_concurrent_streams': config.maxConcurrentStreams,
-    // No channelz: the server offers no channelz service, so nothing reads what grpc-js would track for it
-    // (a tracker and four closures per call, Date.now() per message each way).
-    'grpc.enable_channelz': 0,
+    // Channelz stays on, though nothing here reads it (a tracker and four closures per call, Date.now() per
+    // message each way): grpc-js 1.14 registers a connection for forceShutdown() only with channelz on, so
+    // with it off close() and the end of the drain's grace would leave connections open.
   };
   // Keepalive also closes a connection that never sent the HTTP/2 preface (it cannot answer the PING), and one
   // that Node 20 would otherwise keep open for ever after the server sent it a GOAWAY.
