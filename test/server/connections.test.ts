@@ -64,3 +64,23 @@ t.test('an IPv6 HOST such as ::1 is listened on and served', { skip: ipv6 ? fals
   t.teardown(() => greeter.close());
   t.equal((await sayHello(greeter, { name: 'Ada' })).status.code, grpc.status.OK);
 });
+
+t.test('close() ends every connection at once: one idle, one with a call in flight', async (t) => {
+  const { address, server, client } = await startServer(t);
+  // A call that would run for minutes, on a grpc-js client's connection.
+  const replies = client().LotsOfReplies({ name: 'Ada', count: 1000, interval_ms: 60_000 });
+  const ended = new Promise<grpc.StatusObject>((resolve) => {
+    replies.on('error', () => {});
+    replies.on('status', resolve);
+  });
+  await new Promise((resolve) => replies.once('data', resolve));
+  // A connection with no call at all.
+  const idle = bareSession(t, address);
+  await new Promise<void>((resolve) => idle.once('remoteSettings', () => resolve()));
+  const idleClosed = new Promise<void>((resolve) => idle.once('close', () => resolve()));
+
+  server.close();
+  await idleClosed;
+  t.pass('the idle connection was closed');
+  t.not((await ended).code, grpc.status.OK, 'the call in flight ended without finishing');
+});
