@@ -40,7 +40,7 @@ import { measureColdStarts, type Start } from './cold-start.js';
 import { http2Floor } from './http2-floor.js';
 import { pairedSaturation, VARIANTS as SERVER_VARIANTS, WORKLOADS, workersSaturation, type WindowFigure } from './server-saturation.js';
 import {
-  childPids, cpuSecondsOf, h2loadInstalled, machineTicks, median, pinGeneratorApart, ratio, rssMiB, runH2load, startServer, writeResults,
+  childPids, cpuSecondsOf, h2loadInstalled, machineTicks, median, pinGeneratorApart, ratio, rssMiB, runH2load, startServer, usPer, writeResults,
   type BenchServer, type ServerKind,
 } from './servers.js';
 
@@ -165,8 +165,8 @@ async function measureTogether(scenario: Scenario, servers: readonly BenchServer
       scenario.figure
     ];
     // The CPU covers the warm-up calls as well as the measured ones.
-    const calls = Math.max(1, report.count + report.warmupCalls);
-    const cpuUs = Math.round(((after[i]! - before[i]!) * 1e6 * 10) / calls / scenario.messagesPerCall) / 10;
+    const calls = report.count + report.warmupCalls;
+    const cpuUs = usPer(after[i]! - before[i]!, calls * scenario.messagesPerCall);
     return { throughput, p50Ms: report.latencyMs.p50, p99Ms: report.latencyMs.p99, errorRate: report.errorRate, cpuUs, saturated: report.generator.saturated };
   });
 }
@@ -475,12 +475,12 @@ async function harnessRun(server: BenchServer, driver: DriverName, workers: numb
   const report: LoadReport = buildReport(load, await prepared.start().finished, {});
   const serverCpu = cpuSecondsOf(pids) - before;
   prepared.close();
-  const calls = Math.max(1, report.count + report.warmupCalls);
+  const calls = report.count + report.warmupCalls;
   return {
     callsPerSecond: Math.round(report.rps),
     cpuUsPerCall: report.generator.cpuUsPerCall,
     saturated: report.generator.saturated,
-    serverCpuUs: Math.round((serverCpu * 1e6 * 10) / calls) / 10,
+    serverCpuUs: usPer(serverCpu, calls),
   };
 }
 
@@ -491,15 +491,9 @@ async function floorRun(server: BenchServer, path: string, body: Buffer): Promis
   const floor = await http2Floor(server.address, { path, body, ...SATURATION, warmupMs: SATURATION_WARMUP_MS, durationMs: SATURATION_SECONDS * 1000 });
   const serverCpu = cpuSecondsOf(pids) - before;
   if (floor.failed > 0) process.stderr.write(`  the http2 floor saw ${floor.failed} stream(s) reset: its figures are not a unary call's\n`);
-  const serverCpuUs = Math.round((serverCpu * 1e6 * 10) / Math.max(1, floor.calls)) / 10;
-  return { callsPerSecond: floor.callsPerSecond, cpuUsPerCall: floor.cpuUsPerCall, saturated: floor.saturated, serverCpuUs };
+  return { callsPerSecond: floor.callsPerSecond, cpuUsPerCall: floor.cpuUsPerCall, saturated: floor.saturated, serverCpuUs: usPer(serverCpu, floor.calls) };
 }
 
-/**
- * The generator's headroom, unary c=16 over 4 connections (closed loop) against each server: the lean driver,
- * the grpc-js driver and 2 workers, beside h2load (where installed) sending the same request bytes. The
- * harness/h2load ratio says how much of the server the harness can reach; CPU per call says what it costs.
- */
 type GeneratorRuns = Record<string, Record<string, GeneratorRun[]>>; // server kind → generator → one per run
 
 interface Target {
@@ -512,7 +506,7 @@ interface Target {
   readonly pick: (r: GeneratorRun) => number;
 }
 
-/** Issue #19's three targets for the generator, each a ratio of two generators in the same run. */
+/** Issue #19's three targets for the generator, and two ratios against the floor, each of two generators in the same run. */
 const TARGETS: readonly Target[] = [
   { figure: 'calls/s, harness http2 ÷ h2load', target: '≥ 0.70', met: (r) => r >= 0.7, over: ['harness http2', 'h2load'], pick: (r) => r.callsPerSecond },
   { figure: 'generator CPU/call, http2 ÷ grpc-js driver', target: '≤ 0.50', met: (r) => r <= 0.5, over: ['harness http2', 'harness grpc-js'], pick: (r) => r.cpuUsPerCall },
@@ -524,7 +518,7 @@ const TARGETS: readonly Target[] = [
 ];
 
 /**
- * The three target rows: per server, the median of the runs' own ratios (both generators of a ratio ran
+ * The target rows: per server, the median of the runs' own ratios (both generators of a ratio ran
  * back to back against the same server), and in how many runs each side's generator was saturated. The
  * harness is meant to be saturated in the first row (it shows how far one thread reaches); h2load reports no
  * saturation of its own.
@@ -557,6 +551,12 @@ function printTargets(results: GeneratorRuns, h2load: boolean): void {
   }
 }
 
+/**
+ * The generator's headroom, unary c=16 over 4 connections (closed loop) against each server: the lean driver,
+ * the grpc-js driver and 2 workers, beside the bare node:http2 floor and h2load (where installed) sending the
+ * same request bytes. The harness/h2load ratio says how much of the server the harness can reach; CPU per call
+ * says what it costs.
+ */
 async function saturationRuns(): Promise<GeneratorRuns> {
   const codec = (packageDefinition[GREETER_SERVICE] as unknown as Record<string, { path: string; requestSerialize: (r: object) => Buffer }>).SayHello!;
   const body = frameMessage(codec.requestSerialize(requestFor({ ...DEFAULTS, shape: 'unary' })), false);
@@ -577,8 +577,8 @@ async function saturationRuns(): Promise<GeneratorRuns> {
             const streams = SATURATION.concurrency / SATURATION.connections;
             const h = await runH2load(server.address, { path: codec.path, body, connections: SATURATION.connections, streams, seconds: SATURATION_SECONDS });
             const serverCpu = cpuSecondsOf(serverPids(server)) - before;
-            const calls = Math.max(1, h.callsPerSecond * (SATURATION_SECONDS + 1));
-            result = { callsPerSecond: Math.round(h.callsPerSecond), cpuUsPerCall: h.cpuUsPerCall, saturated: h.saturated, serverCpuUs: Math.round((serverCpu * 1e6 * 10) / calls) / 10 };
+            const calls = h.callsPerSecond * (SATURATION_SECONDS + 1);
+            result = { callsPerSecond: Math.round(h.callsPerSecond), cpuUsPerCall: h.cpuUsPerCall, saturated: h.saturated, serverCpuUs: usPer(serverCpu, calls) };
           } else if (generator === 'http2 floor') {
             result = await floorRun(server, codec.path, body);
           } else {

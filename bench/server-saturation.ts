@@ -24,7 +24,7 @@ import { DEFAULTS, requestFor, type LoadPlan, type Shape } from '../src/load/pla
 import { buildReport } from '../src/load/report.js';
 import { openLoad } from '../src/load/runner.js';
 import { frameMessage } from '../src/load/wire/framing.js';
-import { childPids, cpuSecondsOf, runH2load, startServer, type BenchServer, type H2loadPlan, type ServerKind } from './servers.js';
+import { childPids, cpuSecondsOf, runH2load, usPer, startServer, type BenchServer, type H2loadPlan, type ServerKind } from './servers.js';
 
 export interface Variant {
   readonly name: string;
@@ -151,7 +151,7 @@ export async function loadAtOnce(
   );
   return results.map((r, i) => ({
     callsPerSecond: Math.round(r.callsPerSecond),
-    cpuUs: Math.round(((after[i]! - before[i]!) * 1e6 * 10) / Math.max(1, r.calls * workload.messagesPerCall)) / 10,
+    cpuUs: usPer(after[i]! - before[i]!, r.calls * workload.messagesPerCall),
     generatorSaturated: r.saturated,
   }));
 }
