@@ -281,12 +281,12 @@ export function cpuSecondsOf(pids: readonly number[]): number {
   return pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
 }
 
-/** The process ids of `pid`'s live child processes (cluster workers). */
 /** CPU `seconds` spread over `count` calls or messages, in µs to one decimal (NaN-free: at least one). */
 export function usPer(seconds: number, count: number): number {
   return Math.round((seconds * 1e6 * 10) / Math.max(1, count)) / 10;
 }
 
+/** The process ids of `pid`'s live child processes (cluster workers). */
 export function childPids(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
