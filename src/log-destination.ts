@@ -20,6 +20,9 @@ interface BufferSink {
   write(data: Buffer): boolean;
 }
 
+/** The byte that ends every line. */
+const NEWLINE = 0x0a;
+
 /**
  * The logger's destination: the process's stdout. A line waits at most FLUSH_INTERVAL_MS to be written
  * with the lines logged after it, in one write(2) of whole lines of at most `batchBytes` (at once when the
@@ -29,14 +32,19 @@ interface BufferSink {
  * Why not one of pino's own: an asynchronous destination (`sync: false`) makes each line that finds no write
  * in flight its own round trip through libuv's thread pool, which under load is most lines; a synchronous one
  * makes each line its own write(2). sonic-boom's `minLength` buffer would gather lines, but it measures the
- * whole buffer again (Buffer.byteLength) for every line it appends. So each line is encoded once, straight
- * into the batch, and sonic-boom writes each full batch synchronously (handling EAGAIN and short writes).
- * Measured with `npm run bench` (README, Performance).
+ * whole buffer again (Buffer.byteLength) for every line it appends. So the lines wait as the strings pino
+ * made, and a batch is joined and encoded to UTF-8 once, when it is written: encoding each line as it came
+ * (one Buffer.write per line) cost the server about as much CPU as pino's building of the line
+ * (docs/performance.md). sonic-boom writes each batch synchronously (handling EAGAIN and short writes).
  */
 export class BatchedLines implements DestinationStream {
   private readonly sonic: BufferSink;
-  private batch: Buffer;
-  private used = 0;
+  private waiting: string[] = [];
+  /**
+   * The characters waiting. A line has at least as many bytes as characters, and as many when it is ASCII,
+   * as nearly every line is: a batch is full when its characters are.
+   */
+  private waitingChars = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly flushNow = (): void => this.flush();
 
@@ -45,20 +53,19 @@ export class BatchedLines implements DestinationStream {
    * carries; PIPE_BUF unless this process is the file's only writer. Each instance has its own batch and
    * its own exit hook: make one per file descriptor.
    */
-  constructor(fd: number, batchBytes = PIPE_BUF) {
+  constructor(
+    fd: number,
+    private readonly batchBytes = PIPE_BUF,
+  ) {
     this.sonic = pino.destination({ dest: fd, sync: true, contentMode: 'buffer' }) as unknown as BufferSink;
-    this.batch = Buffer.allocUnsafeSlow(batchBytes);
     process.once('exit', () => this.flush());
   }
 
   write(line: string): void {
-    // A UTF-16 code unit is at most 3 bytes of UTF-8: a line that surely fits needs no measuring.
-    if (line.length * 3 > this.batch.length - this.used) {
-      const bytes = Buffer.byteLength(line);
-      if (bytes > this.batch.length - this.used) this.writeWaiting();
-      if (bytes > this.batch.length) return void this.sonic.write(Buffer.from(line));
-    }
-    this.used += this.batch.write(line, this.used);
+    if (this.waitingChars + line.length > this.batchBytes) this.writeWaiting();
+    if (line.length > this.batchBytes) return void this.sonic.write(Buffer.from(line));
+    this.waiting.push(line);
+    this.waitingChars += line.length;
     // Unref'd: waiting lines never keep the process alive (the exit hook writes them).
     this.timer ??= setTimeout(this.flushNow, FLUSH_INTERVAL_MS).unref();
   }
@@ -72,12 +79,25 @@ export class BatchedLines implements DestinationStream {
   }
 
   private writeWaiting(): void {
-    if (this.used === 0) return;
-    this.sonic.write(this.batch.subarray(0, this.used));
-    // The batch just written may still be sonic-boom's (a write it could not finish), so lines go to a new one.
-    this.batch = Buffer.allocUnsafeSlow(this.batch.length);
-    this.used = 0;
+    if (this.waitingChars === 0) return;
+    const bytes = Buffer.from(this.waiting.join(''));
+    this.waiting = [];
+    this.waitingChars = 0;
+    // Characters beyond ASCII take more bytes than one: such a batch goes in several writes of whole lines.
+    for (let start = 0; start < bytes.length; ) {
+      const end = bytes.length - start <= this.batchBytes ? bytes.length : batchEnd(bytes, start, this.batchBytes);
+      this.sonic.write(bytes.subarray(start, end));
+      start = end;
+    }
   }
+}
+
+/** Where the whole lines from `start` that fit in `batchBytes` end; a longer line goes alone. */
+function batchEnd(bytes: Buffer, start: number, batchBytes: number): number {
+  const lastNewline = bytes.lastIndexOf(NEWLINE, start + batchBytes - 1);
+  if (lastNewline >= start) return lastNewline + 1;
+  const nextNewline = bytes.indexOf(NEWLINE, start);
+  return nextNewline === -1 ? bytes.length : nextNewline + 1;
 }
 
 /**

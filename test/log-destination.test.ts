@@ -1,17 +1,28 @@
 // The stdout writer: lines batched into whole-line writes, and nothing lost when the process ends.
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import fs, { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { BatchedLines, PIPE_BUF, SOLE_WRITER_BATCH } from '../src/log-destination.js';
 import { spawnEntry } from './helpers/process.js';
 import { eventually } from './helpers/server.js';
 
-/** A BatchedLines writing to a fresh file (in a directory tap removes afterwards), and what that file holds now. */
-function batchedToFile(t: Test, batchBytes?: number): { lines: BatchedLines; written: () => string } {
+/**
+ * A BatchedLines writing to a fresh file (in a directory tap removes afterwards), what that file holds now, and the
+ * bytes of each write(2) to it so far (sonic-boom writes through fs.writeSync, watched for the test's duration).
+ */
+function batchedToFile(t: Test, batchBytes?: number): { lines: BatchedLines; written: () => string; writes: number[] } {
   const path = join(t.testdir(), 'lines.log');
   const fd = openSync(path, 'w');
   t.teardown(() => closeSync(fd));
-  return { lines: new BatchedLines(fd, batchBytes), written: () => readFileSync(path, 'utf8') };
+  const writes: number[] = [];
+  const writeSync = fs.writeSync;
+  fs.writeSync = ((...args: Parameters<typeof writeSync>) => {
+    const bytes = writeSync(...args);
+    if (args[0] === fd) writes.push(bytes);
+    return bytes;
+  }) as typeof writeSync;
+  t.teardown(() => void (fs.writeSync = writeSync));
+  return { lines: new BatchedLines(fd, batchBytes), written: () => readFileSync(path, 'utf8'), writes };
 }
 
 t.test('BatchedLines: a line waits for the ones after it, then is written without a flush', async (t) => {
@@ -32,22 +43,31 @@ t.test('BatchedLines: flush writes what waits and calls back; a flush with nothi
   t.equal(written(), '{"b":1}\n');
 });
 
-t.test('BatchedLines: lines that would pass 4096 bytes are written at once, in whole lines', async (t) => {
-  const { lines, written } = batchedToFile(t);
-  const line = (i: number): string => `{"i":${i},"filler":"${'é'.repeat(150)}"}\n`; // 2-byte characters: bytes, not characters, count
-  const sizes: number[] = []; // the file's size in bytes after each write() that changed it
-  for (let i = 0; i < 40; i += 1) {
-    lines.write(line(i));
-    const now = written();
-    t.ok(now === '' || now.endsWith('\n'), 'only whole lines are written');
-    const size = Buffer.byteLength(now);
-    if (size !== (sizes.at(-1) ?? 0)) sizes.push(size);
+t.test('BatchedLines: lines that would pass 4096 bytes are written at once, in whole lines of at most 4096 bytes', async (t) => {
+  for (const [filler, what] of [['x', 'ASCII'], ['é', '2-byte characters: bytes, not characters, count']] as const) {
+    const { lines, written, writes } = batchedToFile(t);
+    const line = (i: number): string => `{"i":${i},"filler":"${filler.repeat(150)}"}\n`;
+    for (let i = 0; i < 60; i += 1) {
+      lines.write(line(i));
+      const now = written();
+      t.ok(now === '' || now.endsWith('\n'), `${what}: only whole lines are written`);
+    }
+    t.ok(writes.length >= 2, `${what}: written in ${writes.length} writes before any flush`);
+    t.ok(writes.every((bytes) => bytes <= PIPE_BUF), `${what}: no write over 4096 bytes (${writes.join(', ')})`);
+    if (filler === 'x') t.ok(writes.every((bytes) => bytes > PIPE_BUF - line(0).length), `${what}: every write a full batch`);
+    lines.flush();
+    t.equal(written(), Array.from({ length: 60 }, (_, i) => line(i)).join(''), `${what}: every line, in order, once`);
   }
-  const batches = sizes.map((size, i) => size - (sizes[i - 1] ?? 0));
-  t.ok(batches.length >= 3, `written in batches before any flush (${batches.length})`);
-  for (const bytes of batches) t.ok(bytes <= 4096 && bytes > 4096 - Buffer.byteLength(line(0)), `a full batch of ${bytes} bytes`);
+});
+
+t.test('BatchedLines: a line of fewer characters than a batch but more bytes goes alone, whole, between the others', async (t) => {
+  const { lines, written, writes } = batchedToFile(t);
+  const long = `{"long":"${'é'.repeat(2500)}"}\n`;
+  for (const line of ['{"a":1}\n', long, '{"b":2}\n']) lines.write(line);
+  t.same(writes, [], 'all three wait: their characters fit in a batch');
   lines.flush();
-  t.equal(written(), Array.from({ length: 40 }, (_, i) => line(i)).join(''), 'every line, in order, once');
+  t.same(writes, [8, Buffer.byteLength(long), 8], 'the line before, the long line alone, the line after');
+  t.equal(written(), `{"a":1}\n${long}{"b":2}\n`);
 });
 
 t.test('BatchedLines: a process alone on stdout gathers up to its bigger batch; a line longer than the batch goes alone', async (t) => {
