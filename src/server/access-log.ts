@@ -5,7 +5,9 @@
 // the method and the code, the first fields of the line, are a pino child
 // logger's bindings, which pino turns into JSON when the child is made, not for
 // every line (at saturation the line's allocations cost more than its CPU: every
-// byte allocated brings the next young-generation GC nearer). Calls that end
+// byte allocated brings the next young-generation GC nearer). So are the message
+// counts when each is 0 or 1, as on every unary call and at one end of every
+// streaming one: they come right after the code on every line. Calls that end
 // before their request arrived (client resets, mostly) are rate-limited: see
 // early-resets.ts.
 import * as grpc from '@grpc/grpc-js';
@@ -28,13 +30,16 @@ export interface LoggedCall {
   getConnectionInfo(): ConnectionInfo;
 }
 
-/** The fields of an access line after method and code (trace fields are added when the call carries a trace). */
+/**
+ * The fields of an access line after method and code, and after the message counts when those are bound (trace
+ * fields are added when the call carries a trace).
+ */
 interface AccessLine {
-  details?: string | undefined;
+  messages_in?: number;
+  messages_out?: number;
   duration_ms: number;
-  messages_in: number;
-  messages_out: number;
   peer: string;
+  details?: string | undefined;
 }
 
 /** Severity per status code, as go-grpc-middleware's logging interceptor grades them. */
@@ -67,25 +72,42 @@ function peerOf({ remoteAddress, remotePort }: ConnectionInfo): string {
   return remotePort ? `${remoteAddress}:${remotePort}` : remoteAddress;
 }
 
-/** What every line of one method and status code shares. */
+/** What every line of one method, status code and, where they are bound, message counts shares. */
 interface BoundLines {
-  /** A child logger whose bindings are the line's first fields, method and code. */
+  /** A child logger whose bindings are the line's first fields: method and code, then the counts if bound. */
   readonly logger: Logger;
   /** The start of the line's message: "<method> <code> ". */
   readonly messagePrefix: string;
 }
 
-function boundLines(logger: Logger, method: string, code: grpc.status): BoundLines {
+/**
+ * Which counts a line's bindings carry: 0–3 for messages in and out each 0 or 1 (in × 2 + out), UNBOUND for any
+ * other counts, which the line carries itself.
+ */
+type Counts = 0 | 1 | 2 | 3 | typeof UNBOUND;
+const UNBOUND = 4;
+/** How many kinds of Counts there are: the bound lines of a method are indexed by code × COUNTS + counts. */
+const COUNTS = UNBOUND + 1;
+
+function countsOf(messagesIn: number, messagesOut: number): Counts {
+  return messagesIn <= 1 && messagesOut <= 1 ? ((messagesIn * 2 + messagesOut) as Counts) : UNBOUND;
+}
+
+function boundLines(logger: Logger, method: string, code: grpc.status, counts: Counts): BoundLines {
   const codeName = grpc.status[code];
   // pino puts a child's bindings right after the time, where these fields go.
-  return { logger: logger.child({ method, code: codeName }), messagePrefix: `${method} ${codeName} ` };
+  const bindings =
+    counts === UNBOUND
+      ? { method, code: codeName }
+      : { method, code: codeName, messages_in: counts >> 1, messages_out: counts & 1 };
+  return { logger: logger.child(bindings), messagePrefix: `${method} ${codeName} ` };
 }
 
 export class AccessLog {
   private readonly earlyResets: EarlyResets;
   /**
-   * Per method, per status code: made on first use. Only the methods the server serves reach its interceptors
-   * (grpc-js answers any other path itself), so this holds a few dozen at most.
+   * Per method, per status code and counts (code × COUNTS + counts): made on first use. Only the methods the server
+   * serves reach its interceptors (grpc-js answers any other path itself), and each has a few codes: this stays small.
    */
   private readonly bound = new Map<string, BoundLines[]>();
 
@@ -106,12 +128,12 @@ export class AccessLog {
     const level = unstarted ? 'info' : levelFor(code);
     if (!this.logger.isLevelEnabled(level)) return;
     const durationMs = Math.round((performance.now() - call.started) * 1000) / 1000;
-    const entry: AccessLine = {
-      duration_ms: durationMs,
-      messages_in: call.messagesIn,
-      messages_out: call.messagesOut,
-      peer: peerOf(call.getConnectionInfo()),
-    };
+    const counts = countsOf(call.messagesIn, call.messagesOut);
+    const peer = peerOf(call.getConnectionInfo());
+    const entry: AccessLine =
+      counts === UNBOUND
+        ? { messages_in: call.messagesIn, messages_out: call.messagesOut, duration_ms: durationMs, peer }
+        : { duration_ms: durationMs, peer };
     if (code !== grpc.status.OK) entry.details = details;
     const metadata = call.metadata;
     if (metadata !== undefined && this.project !== undefined) {
@@ -122,13 +144,13 @@ export class AccessLog {
       );
       if (trace !== undefined) Object.assign(entry, trace);
     }
-    const { logger, messagePrefix } = this.linesOf(call.method, code);
+    const { logger, messagePrefix } = this.linesOf(call.method, code, counts);
     logger[level](entry, `${messagePrefix}${durationMs}ms`);
   }
 
-  private linesOf(method: string, code: grpc.status): BoundLines {
+  private linesOf(method: string, code: grpc.status, counts: Counts): BoundLines {
     let byCode = this.bound.get(method);
     if (byCode === undefined) this.bound.set(method, (byCode = []));
-    return (byCode[code] ??= boundLines(this.logger, method, code));
+    return (byCode[code * COUNTS + counts] ??= boundLines(this.logger, method, code, counts));
   }
 }

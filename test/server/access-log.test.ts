@@ -83,13 +83,25 @@ t.test('with LOG_LEVEL=warn a successful call writes no access line', async (t) 
 
 t.test("an access line's fields come in the same order for every call, the status details before the message", async (t) => {
   const { client, logs } = await startServer(t);
+  const fields = ['severity', 'time', 'method', 'code', 'messages_in', 'messages_out', 'duration_ms', 'peer'];
   t.equal((await sayHello(client(), { name: 'Ada' })).status.code, grpc.status.OK);
   const ok = await accessLine(logs, '/helloworld.Greeter/SayHello');
-  t.same(Object.keys(ok), ['severity', 'time', 'method', 'code', 'duration_ms', 'messages_in', 'messages_out', 'peer', 'message']);
+  t.same(Object.keys(ok), [...fields, 'message']);
+  t.match(ok, { messages_in: 1, messages_out: 1 });
   t.equal((await sayHello(client(), { name: '' })).status.code, grpc.status.INVALID_ARGUMENT);
   await eventually(() => logs.filter((l) => l.method === '/helloworld.Greeter/SayHello').length === 2, 5000, 'the second line');
   const failed = logs.filter((l) => l.method === '/helloworld.Greeter/SayHello')[1]!;
-  t.same(Object.keys(failed), ['severity', 'time', 'method', 'code', 'duration_ms', 'messages_in', 'messages_out', 'peer', 'details', 'message']);
+  t.same(Object.keys(failed), [...fields, 'details', 'message']);
   t.equal(failed.code, 'INVALID_ARGUMENT');
+  t.match(failed, { messages_in: 1, messages_out: 0 });
   t.match(failed.message, /^\/helloworld\.Greeter\/SayHello INVALID_ARGUMENT [\d.]+ms$/);
+  // Counts of 0 or 1 are bound to the method's logger, others written with each line: the order is the same.
+  const replies = client().LotsOfReplies({ name: 'Ada', count: 3 });
+  let received = 0;
+  replies.on('data', () => (received += 1));
+  await once(replies, 'end');
+  t.equal(received, 3);
+  const streamed = await accessLine(logs, '/helloworld.Greeter/LotsOfReplies');
+  t.same(Object.keys(streamed), [...fields, 'message']);
+  t.match(streamed, { code: 'OK', messages_in: 1, messages_out: 3 });
 });
