@@ -81,20 +81,64 @@ export interface H2loadPlan {
   readonly cpus?: string;
 }
 
-/** Running and waiting time of every thread of `pid`, in ns; zeros once it has exited. */
-function schedule(pid: number): [running: number, waiting: number] {
-  let running = 0;
-  let waiting = 0;
+/** Running and waiting time so far of each thread of `pid`, in ns, by thread id; empty once it has exited. */
+function schedule(pid: number): Map<string, [running: number, waiting: number]> {
+  const threads = new Map<string, [number, number]>();
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
-      running += run ?? 0;
-      waiting += wait ?? 0;
+      threads.set(tid, [run ?? 0, wait ?? 0]);
     }
   } catch {
-    // exited
+    // exited, or a thread did after the listing
   }
-  return [running, waiting];
+  return threads;
+}
+
+/**
+ * A process's threads' running and waiting time, sampled while it runs. Each thread's last sample is kept after
+ * it exits: h2load's work is done by a thread that exits before the process does, and summing only the threads
+ * alive at each sample read it as next to nothing (its last sample less its first: zero or below).
+ */
+class ThreadTimes {
+  private readonly first = new Map<string, [number, number]>();
+  private readonly last = new Map<string, [number, number]>();
+  private firstAt = 0;
+  private lastAt = 0;
+
+  sample(pid: number): void {
+    const threads = schedule(pid);
+    if (threads.size === 0) return;
+    const now = performance.now();
+    const sampledBefore = this.lastAt > 0;
+    for (const [tid, times] of threads) {
+      // A thread that appeared after the first sample did all its work since then.
+      if (!this.first.has(tid)) this.first.set(tid, sampledBefore ? [0, 0] : times);
+      this.last.set(tid, times);
+    }
+    if (!sampledBefore) this.firstAt = now;
+    this.lastAt = now;
+  }
+
+  /** Cores run or waited for between the first sample and the last; NaN with fewer than two samples. */
+  busyCores(): number {
+    const spanMs = this.lastAt - this.firstAt;
+    if (spanMs <= 0) return NaN;
+    let ns = 0;
+    for (const [tid, [running, waiting]] of this.last) {
+      const [running0, waiting0] = this.first.get(tid)!;
+      ns += running - running0 + waiting - waiting0;
+    }
+    return ns / 1e6 / spanMs;
+  }
+
+  /** Running time of every thread, in µs, as of each one's last sample; NaN if never sampled. */
+  runningUs(): number {
+    if (this.last.size === 0) return NaN;
+    let ns = 0;
+    for (const [running] of this.last.values()) ns += running;
+    return ns / 1e3;
+  }
 }
 
 let bodies = 0;
@@ -117,14 +161,8 @@ export function runH2load(address: string, plan: H2loadPlan): Promise<H2loadRun>
     const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    let first: [number, number, number] | undefined;
-    let last: [number, number, number] | undefined;
-    const poll = setInterval(() => {
-      const [running, waiting] = schedule(child.pid!);
-      if (running === 0) return;
-      last = [running, waiting, performance.now()];
-      first ??= last;
-    }, 100);
+    const times = new ThreadTimes();
+    const poll = setInterval(() => times.sample(child.pid!), 100);
     child.on('error', reject);
     child.on('exit', () => {
       clearInterval(poll);
@@ -132,9 +170,8 @@ export function runH2load(address: string, plan: H2loadPlan): Promise<H2loadRun>
       const rps = Number(/finished in [\d.]+s, ([\d.]+) req\/s/.exec(stdout)?.[1] ?? NaN);
       const succeeded = Number(/requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded/.exec(stdout)?.[1] ?? NaN);
       if (!Number.isFinite(rps)) process.stderr.write(`h2load against ${address}${plan.path} gave no figures: ${stdout.trim().split('\n').slice(-3).join(' | ')}\n`);
-      const spanMs = first && last ? last[2] - first[2] : 0;
-      const busyCores = spanMs > 0 ? (last![0] - first![0] + last![1] - first![1]) / 1e6 / spanMs : NaN;
-      const cpuUs = last ? last[0] / 1e3 : NaN;
+      const busyCores = times.busyCores();
+      const cpuUs = times.runningUs();
       resolve({
         callsPerSecond: rps,
         succeeded,
