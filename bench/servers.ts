@@ -81,16 +81,19 @@ export interface H2loadPlan {
   readonly cpus?: string;
 }
 
-/** Running and waiting time so far of each thread of `pid`, in ns, by thread id; empty once it has exited. */
+/**
+ * Running and waiting time so far of each thread of `pid`, in ns, by thread id (`/proc/<pid>/task/<tid>/schedstat`).
+ * A thread that exits after the listing is left out; throws if the process has gone.
+ */
 function schedule(pid: number): Map<string, [running: number, waiting: number]> {
   const threads = new Map<string, [number, number]>();
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
       const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
       threads.set(tid, [run ?? 0, wait ?? 0]);
+    } catch {
+      // the thread exited after the listing
     }
-  } catch {
-    // exited, or a thread did after the listing
   }
   return threads;
 }
@@ -107,7 +110,12 @@ class ThreadTimes {
   private lastAt = 0;
 
   sample(pid: number): void {
-    const threads = schedule(pid);
+    let threads: Map<string, [number, number]>;
+    try {
+      threads = schedule(pid);
+    } catch {
+      return; // exited
+    }
     if (threads.size === 0) return;
     const now = performance.now();
     const sampledBefore = this.lastAt > 0;
@@ -299,13 +307,7 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
 export function cpuSeconds(pid: number): number {
   if (existsSync(`/proc/${pid}/schedstat`)) {
     let nanoseconds = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        nanoseconds += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-      } catch {
-        // the thread exited after the listing
-      }
-    }
+    for (const [running] of schedule(pid).values()) nanoseconds += running;
     return nanoseconds / 1e9;
   }
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
