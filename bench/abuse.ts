@@ -21,10 +21,10 @@ import {
   silentConnections,
   unreadReplies,
 } from '../test/helpers/attacks.js';
-import { rssMiB, sleep, startServer, writeResults, type BenchServer } from './servers.js';
+import { numberFlag, rssMiB, sleep, startServer, writeResults, type BenchServer } from './servers.js';
 
 /** `--seconds N`: how long each attack runs (10). `--only TEXT`: only the attacks whose name contains TEXT. */
-const ATTACK_MS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) * 1000 || 10_000;
+const ATTACK_MS = numberFlag('--seconds', 10) * 1000;
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const PROBE_INTERVAL_MS = 20;
 const PROBE_DEADLINE_MS = 5000;

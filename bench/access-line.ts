@@ -15,10 +15,10 @@ import * as grpc from '@grpc/grpc-js';
 import { BatchedLines, SOLE_WRITER_BATCH } from '../src/log-destination.js';
 import { createLogger } from '../src/logger.js';
 import { AccessLog, type LoggedCall } from '../src/server/access-log.js';
-import { median, writeResults } from './servers.js';
+import { median, numberFlag, writeResults } from './servers.js';
 
-const RUNS = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 5;
-const LINES = Number(process.argv[process.argv.indexOf('--lines') + 1]) || 300_000;
+const RUNS = numberFlag('--runs', 5);
+const LINES = numberFlag('--lines', 300_000);
 
 /** A kind of call, as its access line sees it when it ends. */
 interface Kind {

@@ -9,10 +9,10 @@
 import { connect, greeterClient } from '../src/client/connect.js';
 import type { GreeterClient } from '../src/generated/helloworld/Greeter.js';
 import { BAD_INPUTS } from '../test/helpers/bad-input.js';
-import { median, ratio, rssMiB, sleep, startServer, writeResults, type BenchServer, type ServerKind } from './servers.js';
+import { median, numberFlag, ratio, rssMiB, sleep, startServer, writeResults, type BenchServer, type ServerKind } from './servers.js';
 
-const RUNS = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 3;
-const ROUNDS = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 50;
+const RUNS = numberFlag('--runs', 3);
+const ROUNDS = numberFlag('--rounds', 50);
 const PHASES = 3;
 const QUIET_MS = 10_000;
 /** Bad requests in flight at once. */

@@ -10,9 +10,9 @@ import { connect as http2Connect } from 'node:http2';
 import { connect, greeterClient } from '../src/client/connect.js';
 import type { GreeterClient } from '../src/generated/helloworld/Greeter.js';
 import { helloworld } from '../src/proto.js';
-import { median, ratio, rssMiB, sleep, startServer, writeResults, type BenchServer, type ServerKind } from './servers.js';
+import { median, numberFlag, ratio, rssMiB, sleep, startServer, writeResults, type BenchServer, type ServerKind } from './servers.js';
 
-const RUNS = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 3;
+const RUNS = numberFlag('--runs', 3);
 const STREAMS = 1000;
 const STREAM_CONNECTIONS = 4;
 const SLOW_REPLIES = 1_000_000;

@@ -9,9 +9,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { connect, greeterClient } from '../src/client/connect.js';
 import { roundRobinWithRetries } from '../src/client/retry.js';
-import { median, sleep, startServer, writeResults, type ServerKind } from './servers.js';
+import { median, numberFlag, sleep, startServer, writeResults, type ServerKind } from './servers.js';
 
-const RUNS = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 3;
+const RUNS = numberFlag('--runs', 3);
 const RATE = 500; // unary calls per second
 const DURATION_MS = 20_000;
 const SIGTERM_AT_MS = 5_000;

@@ -320,6 +320,12 @@ export function cpuSecondsOf(pids: readonly number[]): number {
   return pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
 }
 
+/** The number after `flag` on the command line; `fallback` when the flag is absent or its value is not a number or 0. */
+export function numberFlag(flag: string, fallback: number): number {
+  const at = process.argv.indexOf(flag);
+  return (at === -1 ? NaN : Number(process.argv[at + 1])) || fallback;
+}
+
 /** CPU `seconds` spread over `count` calls or messages, in µs to one decimal (NaN-free: at least one). */
 export function usPer(seconds: number, count: number): number {
   return Math.round((seconds * 1e6 * 10) / Math.max(1, count)) / 10;
