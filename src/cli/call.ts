@@ -23,13 +23,77 @@ ${CONNECTION_FLAGS_USAGE}
 TARGET is host[:port] (port 443 when omitted, unless --insecure), or a gRPC target URI (dns:, xds:).
 Exit status: 0 on OK, else the gRPC status code, with "STATUS_NAME: message" on stderr.`;
 
-/** node:util parseArgs, strict, with its errors turned into usage errors. */
-export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(argv: readonly string[], options: O) {
-  try {
-    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
+type FlagOptions = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * Flags a command does not take but another tool's users will type (ghz's, for `load`): the flag's long or short
+ * name (without dashes) → what to give instead, naming our nearest flag.
+ */
+export type ForeignFlags = Readonly<Record<string, string>>;
+
+/**
+ * The command's flags and positionals, strict as node:util parseArgs is, with every mistake a UsageError in
+ * the CLI's own words (Node's texts, such as "argument is ambiguous", never reach the user). A string flag
+ * takes the next argument as its value even when it starts with a dash (`--count -1`, `--load-step -10`), so
+ * that the value is judged by the command, unless that argument is itself one of the command's flags.
+ */
+export function parseCommandArgs<O extends FlagOptions>(argv: readonly string[], options: O, foreign: ForeignFlags = {}) {
+  const { values, positionals, tokens } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: false, tokens: true });
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const option = options[token.name];
+    if (option === undefined) throw new UsageError(unknownFlag(token.rawName, token.name, options, foreign));
+    if (option.type === 'boolean' && token.value !== undefined) throw new UsageError(`${flagName(token.name, option)} takes no value (got "${token.value}")`);
+    if (option.type === 'string' && (token.value === undefined || (!token.inlineValue && isFlag(token.value, options)))) {
+      throw new UsageError(`${flagName(token.name, option)} needs a value`);
+    }
   }
+  type Strict = ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>>;
+  return { values, positionals } as unknown as Strict;
+}
+
+/** `--name` (and `-x, --name` when it has a short form). */
+function flagName(name: string, option: FlagOptions[string]): string {
+  return option.short === undefined ? `--${name}` : `-${option.short}, --${name}`;
+}
+
+/** Whether `arg` names one of the command's flags (then it cannot be the value of the flag before it). */
+function isFlag(arg: string, options: FlagOptions): boolean {
+  const long = /^--([^=]+)/.exec(arg);
+  if (long !== null) return Object.hasOwn(options, long[1] as string);
+  return /^-[^-\d.]/.test(arg) && Object.values(options).some((option) => option.short === arg[1]);
+}
+
+function unknownFlag(rawName: string, name: string, options: FlagOptions, foreign: ForeignFlags): string {
+  const instead = foreign[name];
+  if (instead !== undefined) return `${rawName} is ghz's; cloudrun-grpc does not take it: ${instead}`;
+  const nearest = nearestFlag(name, Object.keys(options));
+  return `unknown flag ${rawName}${nearest === undefined ? '' : ` (did you mean --${nearest}?)`}`;
+}
+
+/** The flag whose name is fewest edits from `name`, when it is close enough to be what was meant. */
+export function nearestFlag(name: string, names: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of names) {
+    const distance = editDistance(name.toLowerCase(), candidate);
+    if (best === undefined || distance < best.distance) best = { name: candidate, distance };
+  }
+  if (best === undefined || name.length < 2) return undefined;
+  return best.distance <= Math.max(2, Math.floor(name.length / 3)) ? best.name : undefined;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min(substitution, (previous[j] as number) + 1, (current[j - 1] as number) + 1);
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
 }
 
 /** Rejects positional arguments a command does not take. */

@@ -1,8 +1,8 @@
 // `interop`: runs gRPC's interop test cases against any server, with the flags
 // gRPC's own interop clients take, and prints one line per case.
-import { parseArgs } from 'node:util';
 import { INTEROP_CASES, InteropFailure } from '../interop/cases.js';
 import type { InteropTarget } from '../interop/clients.js';
+import { noMoreArguments, parseCommandArgs } from './call.js';
 import { UsageError, type Command, type CommandIO } from './command.js';
 
 const FLAGS = {
@@ -91,7 +91,8 @@ export const interopCommand: Command = {
     let names: string[];
     let target: InteropTarget;
     try {
-      const { values } = parseArgs({ args: normaliseFlags(argv), options: FLAGS, strict: true, allowPositionals: false });
+      const { values, positionals } = parseCommandArgs(normaliseFlags(argv), FLAGS);
+      noMoreArguments(positionals);
       if (values.help) {
         io.stdout.write(`${USAGE}\n`);
         return 0;

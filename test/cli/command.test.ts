@@ -13,7 +13,7 @@ t.test('each command turns bad arguments into usage errors', async (t) => {
   const cases: [typeof helloCommand, string[], RegExp][] = [
     [helloCommand, [], /missing TARGET/],
     [helloCommand, ['--insecure', 'host:1', 'Ada', 'extra'], /unexpected argument "extra"/],
-    [helloCommand, ['--nope', 'host:1'], /Unknown option '--nope'/],
+    [helloCommand, ['--nope', 'host:1'], /unknown flag --nope/],
     [helloCommand, ['--deadline', 'soon', 'host:1'], /--deadline: "soon" is not a duration/],
     [helloCommand, ['--metadata', 'bad key=x', '--insecure', 'host:1'], /cannot send metadata "bad key"/],
     [helloCommand, ['--ca-file', '/nonexistent/ca.pem', 'host'], /cannot read the CA file/],
@@ -24,7 +24,7 @@ t.test('each command turns bad arguments into usage errors', async (t) => {
     [bidiCommand, ['host:1', 'extra'], /unexpected argument/],
     [healthCommand, ['host:1', 'extra'], /unexpected argument/],
     [serveCommand, ['extra'], /unexpected argument/],
-    [serveCommand, ['--port', '1'], /Unknown option '--port'/],
+    [serveCommand, ['--port', '1'], /unknown flag --port/],
   ];
   for (const [command, argv, message] of cases) {
     await t.rejects(command.run(argv, memoryIo().io), { name: 'UsageError', message }, `${command.name} ${argv.join(' ')}`);

@@ -70,7 +70,7 @@ const usageErrors: [string, string[], RegExp][] = [
   ['no --server_port', ['--test_case', 'empty_unary'], /--server_port is required/],
   ['a port out of range', ['--server_port', '70000', '--test_case', 'empty_unary'], /--server_port is "70000"/],
   ['--use_tls neither true nor false', [...server, '--use_tls=yes', '--test_case', 'empty_unary'], /--use_tls is "yes"; use true or false/],
-  ['an unknown flag', [...server, '--test-case', 'empty_unary'], /Unknown option '--test-case'/],
+  ['an unknown flag', [...server, '--test-case', 'empty_unary'], /unknown flag --test-case \(did you mean --test_case\?\)/],
 ];
 for (const [what, argv, message] of usageErrors) {
   t.test(`${what} is a usage error: exit 2 with the reason and the usage`, async (t) => {
