@@ -2,7 +2,7 @@
 // and `load compare`: --format (ghz's names), --json (an alias of --format
 // json) and -o/--output FILE.
 import { accessSync, constants, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, extname } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { UsageError } from '../client/flags.js';
 import { MAX_LOGGED_CALLS } from '../load/call-log.js';
@@ -11,19 +11,23 @@ import { reportCsv } from '../load/report-csv.js';
 import { reportHtml } from '../load/report-html.js';
 import type { CommandIO } from './command.js';
 
-export const FORMATS = ['summary', 'json', 'csv', 'html'] as const;
+export const FORMATS = ['summary', 'json', 'pretty', 'csv', 'html'] as const;
 export type ReportFormat = (typeof FORMATS)[number];
 
 export const OUTPUT_FLAGS = {
-  format: { type: 'string' },
+  format: { type: 'string', short: 'O' },
   json: { type: 'boolean', default: false },
   output: { type: 'string', short: 'o' },
 } as const satisfies ParseArgsConfig['options'];
 
-export const OUTPUT_FLAGS_USAGE = `  --format F             summary (text, the default) | json | csv (one row per second) | html (one
-                         self-contained page with charts, viewable offline)
+export const OUTPUT_FLAGS_USAGE = `  -O, --format F         summary (text, the default) | json (pretty: the same) | csv (one row per
+                         second) | html (one self-contained page with charts, viewable offline).
+                         Without it, -o FILE's extension chooses: .json, .csv, .html or .htm
   --json                 the same as --format json
   -o, --output FILE      write the report to FILE instead of stdout`;
+
+/** -o FILE's extension → the format, when --format is not given. */
+const FORMAT_OF_EXTENSION: Readonly<Record<string, ReportFormat>> = { '.json': 'json', '.csv': 'csv', '.html': 'html', '.htm': 'html' };
 
 /** `load` only: its calls one by one (merged reports have no such list). */
 export const CALL_LIST_FLAGS = {
@@ -51,7 +55,9 @@ export function outputFromFlags(
   if (csvCalls && (values.json || (values.format !== undefined && values.format !== 'csv'))) {
     throw new UsageError(`--csv-calls lists calls as CSV; it cannot go with --format ${values.format ?? 'json'}`);
   }
-  const asked = values.format ?? (values.json ? 'json' : csvCalls ? 'csv' : 'summary');
+  const byExtension = values.output === undefined ? undefined : FORMAT_OF_EXTENSION[extname(values.output).toLowerCase()];
+  const implied = byExtension !== undefined && formats.includes(byExtension) ? byExtension : 'summary';
+  const asked = values.format ?? (values.json ? 'json' : csvCalls ? 'csv' : implied);
   const format = formats.find((f) => f === asked);
   if (format === undefined) throw new UsageError(`--format: "${asked}" is not one of ${formats.join(', ')}`);
   if (values.json && format !== 'json') throw new UsageError(`--json is --format json; it cannot go with --format ${format}`);
@@ -72,6 +78,7 @@ export function renderReport(report: LoadReport, format: ReportFormat): string {
     case 'summary':
       return formatReport(report);
     case 'json':
+    case 'pretty':
       return `${JSON.stringify(report, null, 2)}\n`;
     case 'csv':
       return reportCsv(report);

@@ -13,13 +13,14 @@ import { callsCsv } from '../load/report-csv.js';
 import type { PreparedLoad } from '../load/runner.js';
 import { openPlan } from '../load/workers.js';
 import { parseCommandArgs } from './call.js';
+import { configArguments, GHZ_FLAGS, GHZ_FLAGS_USAGE, GHZ_ONLY, ghzSettings } from './load-ghz.js';
 import type { Command } from './command.js';
 import { compareCommand } from './load-compare.js';
 import { mergeCommand } from './load-merge.js';
 import { CALL_LIST_FLAGS, CALL_LIST_FLAGS_USAGE, OUTPUT_FLAGS, OUTPUT_FLAGS_USAGE, outputFromFlags, renderReport, writeOutput, type ReportOutput } from './load-output.js';
 import { SHARD_FLAGS, SHARD_FLAGS_USAGE, shardFromFlags } from './load-shard.js';
 import { prepareCall } from '../load/call/prepare.js';
-import { CALL_FLAGS, CALL_FLAGS_USAGE, parseCallArgs, readCallData } from './load-call.js';
+import { CALL_FLAGS, CALL_FLAGS_USAGE, parseCallArgs, readCallBinary, readCallData } from './load-call.js';
 import { parseScheduleArgs, rampPeak, SCHEDULE_FLAGS, SCHEDULE_FLAGS_USAGE } from './load-schedule.js';
 
 /** A --fail-on gate tripped, or the run could not start. */
@@ -29,6 +30,7 @@ export const EXIT_INTERRUPTED = 130;
 const LOAD_FLAGS = {
   ...CONNECTION_FLAGS,
   ...CALL_FLAGS,
+  ...GHZ_FLAGS,
   ...SCHEDULE_FLAGS,
   shape: { type: 'string' },
   concurrency: { type: 'string', short: 'c' },
@@ -62,8 +64,8 @@ Load:
   --shape S              the Greeter: unary | server | client | bidi (default unary)
   -c, --concurrency N    calls in flight at once (default ${DEFAULTS.concurrency}); with --rps, the most in flight
   --connections N        separate HTTP/2 connections, calls spread over them (default ${DEFAULTS.connections}; at most --concurrency)
-  -n, --total N          stop after N measured calls                    } exactly one
-  -z, --duration D       stop starting calls after D (e.g. 30s, 500ms, 2m) } of these
+  -n, --total N          stop after N measured calls (default 200, as ghz, when there is no --duration)
+  -z, --duration D       stop starting calls after D (e.g. 30s, 500ms, 2m); not with --total
   -r, --rps N            open loop: start N calls per second on a fixed schedule; latency is then
                          measured from each call's scheduled start (no coordinated omission)
   --warmup D             run the same load for D first, unmeasured (default none)
@@ -94,6 +96,8 @@ ${CALL_LIST_FLAGS_USAGE}
 
 ${CONNECTION_FLAGS_USAGE}
 
+${GHZ_FLAGS_USAGE}
+
 Reports of several runs:
   cloudrun-grpc load merge REPORT.json...     one exact report of the JSON reports of one plan (--shard)
   cloudrun-grpc load compare BASE.json NEW.json   side by side, with ratios; a CI gate on regressions
@@ -121,11 +125,15 @@ function positiveNumber(flag: string, value: string): number {
   return n;
 }
 
-function stopCondition(values: Values): StopCondition {
+/** ghz's number of calls when neither --total nor --duration is given. */
+const GHZ_TOTAL = 200;
+
+function stopCondition(values: Values, maxDurationMs: number | undefined): StopCondition {
   if (values.total !== undefined && values.duration !== undefined) throw new UsageError('give either --total or --duration, not both');
-  if (values.total !== undefined) return { total: wholeNumber('total', values.total, 0, 1) };
+  if (values.duration !== undefined && maxDurationMs !== undefined) throw new UsageError('-x, --max-duration bounds --total: with --duration, give one of them');
   if (values.duration !== undefined) return { durationMs: parseDuration('duration', values.duration) };
-  throw new UsageError('say how long to run: --total N (calls) or --duration D (e.g. 30s)');
+  const total = wholeNumber('total', values.total, GHZ_TOTAL, 1);
+  return maxDurationMs === undefined ? { total } : { total, durationMs: maxDurationMs };
 }
 
 export interface LoadInvocation {
@@ -134,11 +142,21 @@ export interface LoadInvocation {
   readonly output: ReportOutput;
   /** --data-file, read into the plan's call before the run ("-": stdin). */
   readonly dataFile?: string;
+  /** -b ("-": stdin) or -B FILE: the request as one serialized message, read before the run. */
+  readonly binaryFile?: string;
 }
 
 /** Flags (and CLOUDRUN_GRPC_TOKEN in `env`) → plan, checked once at the door; every error names its flag. */
 export function parseLoadArgs(argv: readonly string[], env: Env): LoadInvocation | 'help' {
-  const { values, positionals } = parseCommandArgs(argv, LOAD_FLAGS);
+  let { values: given, positionals } = parseCommandArgs(argv, LOAD_FLAGS, GHZ_ONLY);
+  if (given.config !== undefined) {
+    // ghz's config file: its settings first, so that the command line's win.
+    const config = configArguments(given.config, LOAD_FLAGS);
+    given = parseCommandArgs([...config.args, ...argv], LOAD_FLAGS, GHZ_ONLY).values;
+    if (positionals.length === 0 && config.host !== undefined) positionals = [config.host];
+  }
+  const ghz = ghzSettings(given);
+  const values = ghz.values as Values;
   if (values.help) return 'help';
   if (positionals.length !== 1) throw new UsageError(`give one target (host[:port]); got ${positionals.length}`);
   const shape = SHAPES.find((s) => s === (values.shape ?? 'unary'));
@@ -155,8 +173,9 @@ export function parseLoadArgs(argv: readonly string[], env: Env): LoadInvocation
   const driver = values.driver === undefined ? undefined : DRIVERS.find((d) => d === values.driver);
   if (values.driver !== undefined && driver === undefined) throw new UsageError(`--driver: "${values.driver}" is not one of ${DRIVERS.join(', ')}`);
   const target = positionals[0] as string;
-  const { deadlineMs = DEFAULTS.deadlineMs, ...allConnection } = connectOptionsFromFlags(values, env);
-  const { call, dataFile, connection } = parseCallArgs(values, shape, allConnection);
+  const { deadlineMs: deadlineFlagMs, ...ourConnection } = connectOptionsFromFlags(values, env);
+  const deadlineMs = ghz.deadlineMs ?? deadlineFlagMs ?? DEFAULTS.deadlineMs;
+  const { call, dataFile, binaryFile, connection } = parseCallArgs(values, shape, { ...ourConnection, ...ghz.connection }, ghz);
   const plan: LoadPlan = {
     target,
     connection,
@@ -166,7 +185,7 @@ export function parseLoadArgs(argv: readonly string[], env: Env): LoadInvocation
     shape,
     concurrency,
     connections,
-    stop: stopCondition(values),
+    stop: stopCondition(values, ghz.maxDurationMs),
     rps: values.rps === undefined ? undefined : positiveNumber('rps', values.rps),
     warmupMs: values.warmup === undefined ? DEFAULTS.warmupMs : parseDuration('warmup', values.warmup),
     deadlineMs,
@@ -180,12 +199,15 @@ export function parseLoadArgs(argv: readonly string[], env: Env): LoadInvocation
     ...(schedules.concurrencyRamp !== undefined && { concurrencyRamp: schedules.concurrencyRamp }),
     shard,
     listCalls: output.csvCalls ? MAX_LOGGED_CALLS : 0,
+    ...(ghz.skipFirst > 0 && { skipFirst: ghz.skipFirst }),
+    ...(ghz.name !== undefined && { name: ghz.name }),
+    ...(ghz.tags !== undefined && { tags: ghz.tags }),
   };
   const thresholds: GateThresholds = {
     ...(values['fail-on-error-rate'] !== undefined && { errorRate: fraction('fail-on-error-rate', values['fail-on-error-rate']) }),
     ...(values['fail-on-p99-ms'] !== undefined && { p99Ms: positiveNumber('fail-on-p99-ms', values['fail-on-p99-ms']) }),
   };
-  return { plan, thresholds, output, ...(dataFile !== undefined && { dataFile }) };
+  return { plan, thresholds, output, ...(dataFile !== undefined && { dataFile }), ...(binaryFile !== undefined && { binaryFile }) };
 }
 
 export const loadCommand: Command = {
@@ -206,6 +228,9 @@ export const loadCommand: Command = {
       if (invocation.dataFile !== undefined && plan.call !== undefined) {
         plan = { ...plan, call: { ...plan.call, data: await readCallData(invocation.dataFile, io) } };
       }
+      if (invocation.binaryFile !== undefined && plan.call !== undefined) {
+        plan = { ...plan, call: { ...plan.call, binary: await readCallBinary(invocation.binaryFile, io) } };
+      }
       // Bad input (an unknown method, data that does not fit) throws UsageError here: exit 2, nothing sent.
       plan = await prepareCall(plan);
       load = await openPlan(plan);
@@ -214,7 +239,7 @@ export const loadCommand: Command = {
       // Unreachable target (ConnectError), a worker that could not start.
       const { message } = error as Error;
       io.stderr.write(`cloudrun-grpc load: ${message}\n`);
-      if (output.format === 'json') {
+      if (output.format === 'json' || output.format === 'pretty') {
         const code = error instanceof ConnectError ? error.code : undefined;
         writeOutput(`${JSON.stringify({ error: { message, target: plan.target, ...(code !== undefined && { code }) } }, null, 2)}\n`, output, io);
       }

@@ -25,6 +25,16 @@ export interface ConnectOptions {
   readonly authority?: string;
   /** PEM file of an extra root CA to trust, besides the system's. */
   readonly caFile?: string;
+  /** Mutual TLS: PEM files of the client's certificate and its private key, presented to the server. */
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  /** The name the server's certificate is checked against, instead of the :authority's host. */
+  readonly serverName?: string;
+  /** Accept any server certificate (self-signed test servers): no chain or name check. */
+  readonly skipVerify?: boolean;
+  /** Largest message received and sent, in bytes (grpc-js: 4 MiB received, no limit sent). */
+  readonly maxReceiveBytes?: number;
+  readonly maxSendBytes?: number;
   /** Extra channel options (keepalive, message limits, …). */
   readonly channelOptions?: grpc.ChannelOptions;
   /** A bearer token on every call: Google ID tokens minted for an audience, or a static token. */
@@ -90,6 +100,22 @@ export function trustedRoots(caFile: string): Buffer {
   }
 }
 
+/** The TLS material the options name, read: extra roots (with the system's), the client's certificate and key. */
+export function clientTls(options: Pick<ConnectOptions, 'caFile' | 'certFile' | 'keyFile'>): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
+  const read = (what: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new Error(`cannot read the ${what} file "${file}": ${(error as Error).message}`);
+    }
+  };
+  return {
+    ...(options.caFile !== undefined && { ca: trustedRoots(options.caFile) }),
+    ...(options.certFile !== undefined && { cert: read('client certificate', options.certFile) }),
+    ...(options.keyFile !== undefined && { key: read('client key', options.keyFile) }),
+  };
+}
+
 /** The call metadata from `key=value` pairs; throws on a key gRPC cannot send. */
 function callMetadata(pairs: readonly (readonly [string, string])[]): grpc.Metadata {
   const metadata = new grpc.Metadata();
@@ -138,10 +164,16 @@ export function connect(target: string, options: ConnectOptions = {}): Connectio
     channelOptions['grpc.default_authority'] = options.authority;
     if (!insecure) channelOptions['grpc.ssl_target_name_override'] = options.authority;
   }
+  if (options.serverName !== undefined && !insecure) channelOptions['grpc.ssl_target_name_override'] = options.serverName;
   if (options.gzip === true) channelOptions['grpc.default_compression_algorithm'] = grpc.compressionAlgorithms.gzip;
+  if (options.maxReceiveBytes !== undefined) channelOptions['grpc.max_receive_message_length'] = options.maxReceiveBytes;
+  if (options.maxSendBytes !== undefined) channelOptions['grpc.max_send_message_length'] = options.maxSendBytes;
+  const tls = clientTls(options);
   const credentials = insecure
     ? grpc.credentials.createInsecure()
-    : grpc.credentials.createSsl(options.caFile === undefined ? null : trustedRoots(options.caFile));
+    : grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null, {
+        ...(options.skipVerify === true && { rejectUnauthorized: false, checkServerIdentity: () => undefined }),
+      });
   const callCredentials =
     options.auth === undefined ? undefined : bearerCredentials(tokenSource(options.auth, target, options.authority));
   channelOptions.interceptors = [

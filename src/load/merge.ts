@@ -28,6 +28,7 @@ const FLAGS: Readonly<Record<string, string>> = {
   deadlineMs: '--deadline',
   connectTimeoutMs: '--connect-timeout',
   intervalMs: '--interval-ms',
+  skipFirst: '--skipFirst',
 };
 const flagOf = (key: string): string => FLAGS[key] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
@@ -128,6 +129,8 @@ export function mergeReports(reports: readonly NamedReport[]): LoadReport {
   };
   const shard = first.options.shard;
   const described: ReportPlan = {
+    name: first.name,
+    tags: first.tags,
     target: first.target,
     shape: first.shape,
     options: {

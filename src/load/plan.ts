@@ -12,8 +12,8 @@ export const DRIVERS = ['http2', 'grpc-js'] as const;
 /** http2: gRPC framed by the harness on node:http2 (lean); grpc-js: calls through @grpc/grpc-js, as an application makes them. */
 export type DriverName = (typeof DRIVERS)[number];
 
-/** Exactly one of these ends the measured phase. */
-export type StopCondition = { readonly total: number } | { readonly durationMs: number };
+/** What ends the measured phase: N calls, a time, or N calls unless the time runs out first (ghz's -x). */
+export type StopCondition = { readonly total: number; readonly durationMs?: number } | { readonly durationMs: number };
 
 export interface LoadPlan {
   readonly target: string;
@@ -58,6 +58,11 @@ export interface LoadPlan {
   readonly shard: RateShare;
   /** --csv-calls: calls this process lists one by one (0: none); the rest are only counted. */
   readonly listCalls: number;
+  /** --skipFirst (ghz): the measured phase's first calls to leave out of every figure (counted as warm-up). */
+  readonly skipFirst?: number;
+  /** --name and --tags (ghz): the run's name and tags, as the report gives them. */
+  readonly name?: string;
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /** Where a worker's open-loop schedule sits within the whole: its calls are `of` apart, starting at `index`. */

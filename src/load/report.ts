@@ -59,6 +59,9 @@ export interface TimeSeriesPoint {
 
 /** What a report says about the plan that made it: two reports merge only when these agree (but for the shard). */
 export interface ReportPlan {
+  /** --name and --tags (ghz's): null and {} when not given. Reports of one plan may differ in them. */
+  readonly name: string | null;
+  readonly tags: Readonly<Record<string, string>>;
   readonly target: string;
   readonly shape: LoadPlan['shape'];
   readonly options: {
@@ -68,6 +71,8 @@ export interface ReportPlan {
     readonly durationMs: number | null;
     readonly rps: number | null;
     readonly warmupMs: number;
+    /** --skipFirst (ghz's): the first calls left out (counted in warmupCalls). */
+    readonly skipFirst: number;
     readonly deadlineMs: number;
     readonly messages: number;
     readonly intervalMs: number;
@@ -142,15 +147,18 @@ const perSecond = (n: number, ms: number): number => (ms > 0 ? round((n * 1000) 
 /** The report's account of the plan. */
 export function describePlan(plan: LoadPlan): ReportPlan {
   return {
+    name: plan.name ?? null,
+    tags: plan.tags ?? {},
     target: plan.target,
     shape: plan.shape,
     options: {
       concurrency: plan.concurrency,
       connections: plan.connections,
       total: isTotal(plan.stop) ? plan.stop.total : null,
-      durationMs: isTotal(plan.stop) ? null : plan.stop.durationMs,
+      durationMs: plan.stop.durationMs ?? null,
       rps: plan.rps ?? null,
       warmupMs: plan.warmupMs,
+      skipFirst: plan.skipFirst ?? 0,
       deadlineMs: plan.deadlineMs,
       messages: plan.messages,
       intervalMs: plan.intervalMs,
@@ -202,7 +210,7 @@ export function reportOf(described: ReportPlan, result: RunResult, thresholds: G
   return {
     ...described,
     date: date.toISOString(),
-    endReason: result.interrupted ? 'interrupted' : options.total !== null ? 'total' : 'duration',
+    endReason: result.interrupted ? 'interrupted' : options.total !== null && tally.calls + options.skipFirst >= options.total ? 'total' : 'duration',
     count: tally.calls,
     elapsedMs: round(result.elapsedMs),
     rps: perSecond(tally.calls, result.elapsedMs),
@@ -284,7 +292,9 @@ function describeTimeSeries(series: readonly TimeSeriesPoint[]): string[] {
 export function formatReport(report: LoadReport): string {
   const { options: o, latencyMs: l } = report;
   const ended = { total: 'total reached', duration: 'duration reached', interrupted: 'INTERRUPTED (partial report)' }[report.endReason];
+  const tags = Object.entries(report.tags ?? {}).map(([key, value]) => `${key}=${value}`);
   const lines = [
+    ...(report.name ? [`Name: ${report.name}${tags.length > 0 ? ` (${tags.join(', ')})` : ''}`] : tags.length > 0 ? [`Tags: ${tags.join(', ')}`] : []),
     `Load test: ${report.shape}${o.call.startsWith('helloworld.Greeter/') ? '' : ` ${o.call}`} on ${report.target}; ` +
       `${o.concurrency} in flight over ${o.connections} connection(s)` +
       (o.workers > 1 ? ` from ${o.workers} workers` : ''),

@@ -110,8 +110,19 @@ function startRun(plan: LoadPlan, connections: LoadConnections, share: RateShare
     let lastEnd = startsAt;
     let maxStartLagMs = 0;
     if (!stopped) {
-      const limit: PhaseLimit = isTotal(plan.stop) ? { total: plan.stop.total } : { endsAt: startsAt + plan.stop.durationMs };
+      const { stop } = plan;
+      const limit: PhaseLimit = {
+        ...(isTotal(stop) && { total: stop.total }),
+        ...(stop.durationMs !== undefined && { endsAt: startsAt + stop.durationMs }),
+      };
+      let toSkip = plan.skipFirst ?? 0;
       await runPhase(limit, startsAt, (outcome, dueAt, startedAt, endedAt) => {
+        if (toSkip > 0) {
+          // --skipFirst: as ghz, the first calls to complete are left out of the tally.
+          toSkip -= 1;
+          warmupCalls += 1;
+          return;
+        }
         // A call that started a hair early (timer rounding) is measured from when it really started.
         measured.record(outcome, endedAt - Math.min(dueAt, startedAt), startedAt, endedAt);
         maxStartLagMs = Math.max(maxStartLagMs, startedAt - dueAt);

@@ -52,6 +52,7 @@ export function splitPlan(plan: LoadPlan): PlanPart[] {
   const connections = shares(plan.connections, of);
   const totals = isTotal(plan.stop) ? shares(plan.stop.total, of) : undefined;
   const listed = shares(plan.listCalls, plan.workers);
+  const skipped = shares(plan.skipFirst ?? 0, of);
   return Array.from({ length: plan.workers }, (_, worker) => {
     const index = plan.shard.index * plan.workers + worker;
     return {
@@ -60,8 +61,9 @@ export function splitPlan(plan: LoadPlan): PlanPart[] {
         workers: 1,
         concurrency: concurrency[index] as number,
         connections: connections[index] as number,
-        stop: totals ? { total: totals[index] as number } : plan.stop,
+        stop: totals ? { ...plan.stop, total: totals[index] as number } : plan.stop,
         listCalls: listed[worker] as number,
+        ...(plan.skipFirst !== undefined && { skipFirst: skipped[index] as number }),
       },
       share: { index, of },
     };

@@ -2,7 +2,7 @@
 // data that crosses to worker threads by structured clone (.proto file names,
 // or the FileDescriptorSet the server's reflection gave), and the protobufjs
 // types built from them in each thread.
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
 import protobuf from 'protobufjs';
 import descriptor from 'protobufjs/ext/descriptor/index.js';
@@ -14,7 +14,9 @@ export type DescriptorSource =
   /** --proto FILE with --import-paths DIR,… (the Greeter's own proto for --shape). */
   | { readonly from: 'files'; readonly files: readonly string[]; readonly importPaths: readonly string[] }
   /** The server's reflection; `set` is the FileDescriptorSet it gave, once fetched (before the run). */
-  | { readonly from: 'reflection'; readonly set?: Uint8Array };
+  | { readonly from: 'reflection'; readonly set?: Uint8Array }
+  /** --protoset FILE: a FileDescriptorSet as `protoc -o FILE --include_imports` writes it. */
+  | { readonly from: 'descriptor-set'; readonly file: string; readonly set: Uint8Array };
 
 /** A method found in its descriptors. */
 export interface MethodTypes {
@@ -87,8 +89,25 @@ export function encodeDescriptorSet(files: readonly Uint8Array[]): Uint8Array {
   return descriptor.FileDescriptorSet.encode(set).finish();
 }
 
+/** --protoset FILE, read and checked: a FileDescriptorSet that protobufjs can build types from. */
+export function descriptorSetFile(file: string): DescriptorSource {
+  let set: Uint8Array;
+  try {
+    set = readFileSync(file);
+  } catch (error) {
+    throw new UsageError(`--protoset: cannot read "${file}" (${(error as NodeJS.ErrnoException).code})`);
+  }
+  try {
+    rootFromDescriptorSet(set);
+  } catch (error) {
+    throw new UsageError(`--protoset: "${file}" is not a FileDescriptorSet with every import (protoc -o FILE --include_imports): ${(error as Error).message}`);
+  }
+  return { from: 'descriptor-set', file, set };
+}
+
 export function buildRoot(source: DescriptorSource): protobuf.Root {
   if (source.from === 'files') return rootFromFiles(source.files, source.importPaths);
+  if (source.from === 'descriptor-set') return rootFromDescriptorSet(source.set);
   if (source.set === undefined) throw new Error('the server\'s descriptors were not fetched before the run');
   return rootFromDescriptorSet(source.set);
 }

@@ -23,6 +23,10 @@ export interface CallSpec {
   readonly data: string | undefined;
   /** The --metadata pairs whose values are templates, rendered per call (the others go with the connection). */
   readonly metadataTemplates: readonly (readonly [key: string, value: string])[];
+  /** -b, -B (ghz): the request as one serialized message, sent as it is (instead of --data). */
+  readonly binary?: Uint8Array;
+  /** --reflect-metadata (ghz): metadata for the reflection request alone. */
+  readonly reflectMetadata?: readonly (readonly [key: string, value: string])[];
 }
 
 /** One call's requests, encoded. */
@@ -164,11 +168,12 @@ export function requestSource<T>(plan: RequestPlan, types: MethodTypes, share: R
     };
   }
 
-  const fixed = withFlag('data', () =>
-    data === undefined
+  const fixed = withFlag('data', () => {
+    if (call.binary !== undefined) return callMessageLists(call.binary, plan, type, (_type, bytes) => Buffer.from(bytes as Uint8Array));
+    return data === undefined
       ? callMessageLists(defaultRequest(plan, types), plan, type, encodeObject)
-      : lists(parseJson(data.render({ requestNumber: 0, workerId: share.index }), false)),
-  );
+      : lists(parseJson(data.render({ requestNumber: 0, workerId: share.index }), false));
+  });
   if (metadata.length === 0) {
     const prepared = fixed.map((list) => prepare({ ...list, metadata: noMetadata }));
     if (prepared.length === 1) {

@@ -47,6 +47,8 @@ export interface WirePlan {
   readonly pingPong: boolean;
   readonly intervalMs: number;
   readonly deadlineMs: number;
+  /** --max-recv-message-size: a larger reply fails the call with RESOURCE_EXHAUSTED, as grpc-js does (Infinity: any). */
+  readonly maxReceiveBytes: number;
   /** Parses a reply: a message that does not parse fails the call as grpc-js would (INTERNAL). */
   readonly decode: (bytes: Buffer) => unknown;
 }
@@ -284,6 +286,9 @@ export class WireCall implements Caller {
 
   private readonly onMessage = (compressed: boolean, bytes: Buffer): void => {
     if (this.refusal !== undefined) return;
+    if (bytes.length > this.plan.maxReceiveBytes) {
+      return this.refuse(status.RESOURCE_EXHAUSTED, `received message larger than max (${bytes.length} vs. ${this.plan.maxReceiveBytes})`);
+    }
     try {
       if (compressed && !this.replyGzip) throw new Error('a compressed reply without grpc-encoding: gzip');
       this.plan.decode(compressed ? gunzipSync(bytes) : bytes);

@@ -63,6 +63,7 @@ function wirePlan(plan: LoadPlan, endpoint: WireEndpoint, share: RateShare): Wir
     pingPong: isPingPong(method),
     intervalMs: plan.intervalMs,
     deadlineMs: plan.deadlineMs,
+    maxReceiveBytes: plan.connection.maxReceiveBytes ?? Infinity,
     decode: (bytes) => responseType.decode(bytes),
   };
 }

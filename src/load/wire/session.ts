@@ -6,7 +6,7 @@
 // --metadata. Only the token changes, when an ID token is refreshed.
 import http2, { type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
 import { isIP } from 'node:net';
-import { tokenSource, trustedRoots, TLS_PORT, type ConnectionSpec } from '../../client/connect.js';
+import { clientTls, tokenSource, TLS_PORT, type ConnectionSpec } from '../../client/connect.js';
 import { grpcTimeout } from './status.js';
 
 export interface WireAddress {
@@ -61,7 +61,7 @@ export function wireEndpoint(target: string, spec: ConnectionSpec, deadlineMs: n
   if (address === undefined) throw new Error(`the http2 driver cannot reach "${target}": use --driver grpc-js`);
   const insecure = spec.insecure ?? false;
   const authority = spec.authority ?? `${hostForUrl(address.host)}:${address.port}`;
-  const serverName = withoutPort(authority);
+  const serverName = spec.serverName ?? withoutPort(authority);
   const url = `${insecure ? 'http' : 'https'}://${hostForUrl(address.host)}:${address.port}`;
   const options: http2.SecureClientSessionOptions = {
     maxSessionMemory: MAX_SESSION_MEMORY_MB,
@@ -69,7 +69,8 @@ export function wireEndpoint(target: string, spec: ConnectionSpec, deadlineMs: n
     ...(!insecure && {
       // Node refuses an IP address as a TLS server name; the certificate is then checked against the IP.
       ...(isIP(serverName) === 0 && { servername: serverName }),
-      ...(spec.caFile !== undefined && { ca: trustedRoots(spec.caFile) }),
+      ...clientTls(spec),
+      ...(spec.skipVerify === true && { rejectUnauthorized: false }),
     }),
   };
   const common: OutgoingHttpHeaders = {

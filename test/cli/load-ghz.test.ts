@@ -1,0 +1,219 @@
+// ghz's own usage examples (ghz.sh/docs/examples), written out as ghz users type them, against the interop
+// TestService (INTEROP=on) instead of the Greeter of ghz's docs: each either runs, every call OK and seen by
+// the server, or is refused naming the flag that differs. What changed from ghz's line is only the target,
+// the method and its data (TestService's), the proto's path, --insecure for the examples that assume a TLS
+// server, and -O json (added to read the report). Then each of ghz's flags taken here, as ghz means it.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import protobuf from 'protobufjs';
+import descriptor from 'protobufjs/ext/descriptor/index.js';
+import t from 'tap';
+import { main } from '../../src/cli.js';
+import { parseLoadArgs } from '../../src/cli/load.js';
+import type { LoadReport } from '../../src/load/report.js';
+import { PROTO_DIR } from '../../src/proto.js';
+import { memoryIo } from '../helpers/cli.js';
+import { startServer, type LogLine } from '../helpers/server.js';
+import { temporaryDirectory } from '../helpers/temp-dir.js';
+
+const PROTO = path.join(PROTO_DIR, 'grpc/testing/test.proto');
+const UNARY = 'grpc.testing.TestService.UnaryCall';
+const DATA = '{"response_size": 3}';
+
+async function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { io, output } = memoryIo(stdin);
+  const code = await main(['load', ...args], io);
+  return { code, ...output };
+}
+
+/** Files the examples name: the proto's FileDescriptorSet (as protoc -o writes it), a binary request, a config. */
+function exampleFiles(dir: string, host: string) {
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : path.join(PROTO_DIR, target));
+  root.loadSync(PROTO, { keepCase: true }).resolveAll();
+  const protoset = path.join(dir, 'bundle.protoset');
+  const set = (root as unknown as { toDescriptor(syntax: string): protobuf.Message }).toDescriptor('proto3');
+  writeFileSync(protoset, descriptor.FileDescriptorSet.encode(set).finish());
+  const request = root.lookupType('grpc.testing.SimpleRequest');
+  const binary = path.join(dir, 'hello_request_data.bin');
+  writeFileSync(binary, request.encode(request.fromObject({ response_size: 3 })).finish());
+  const config = path.join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({
+    proto: PROTO, call: UNARY, n: 200, c: 5, d: { response_size: 3 },
+    m: { foo: 'bar', trace_id: '{{.RequestNumber}}', timestamp: '{{.TimestampUnix}}' }, i: [PROTO_DIR], x: '10s', host, insecure: true,
+  }));
+  return { protoset, binary, config };
+}
+
+interface Example {
+  readonly title: string;
+  readonly args: (files: ReturnType<typeof exampleFiles>, host: string) => string[];
+  /** The method whose calls the server must have seen, and how many. */
+  readonly runs?: { method: string; calls: number };
+  /** Refused: the message names the flag that differs. */
+  readonly differs?: RegExp;
+  readonly stdin?: 'binary';
+}
+
+const EXAMPLES: Example[] = [
+  { title: 'a simple insecure unary call', args: (_f, host) => ['--insecure', '--proto', PROTO, '-i', PROTO_DIR, '--call', UNARY, '-d', DATA, host], runs: { method: 'UnaryCall', calls: 200 } },
+  { title: 'server reflection', args: (_f, host) => ['--insecure', '--call', UNARY, '-d', DATA, host], runs: { method: 'UnaryCall', calls: 200 } },
+  {
+    title: 'metadata using template variables',
+    args: (_f, host) => ['--insecure', '--proto', PROTO, '-i', PROTO_DIR, '--call', UNARY, '-d', DATA, '-m', '{"trace_id":"{{.RequestNumber}}", "timestamp":"{{.TimestampUnix}}"}', host],
+    runs: { method: 'UnaryCall', calls: 200 },
+  },
+  { title: 'binary data file', args: (f, host) => ['--insecure', '--proto', PROTO, '-i', PROTO_DIR, '--call', UNARY, '-B', f.binary, host], runs: { method: 'UnaryCall', calls: 200 } },
+  // ghz reads a piped stdin as binary data unasked; here -b asks for it (without it, stdin is not read).
+  { title: 'binary from stdin (with -b)', args: (_f, host) => ['--insecure', '--proto', PROTO, '-i', PROTO_DIR, '--call', UNARY, '-b', host], runs: { method: 'UnaryCall', calls: 200 }, stdin: 'binary' },
+  { title: 'round-robin of messages', args: (_f, host) => ['--insecure', '--proto', PROTO, '-i', PROTO_DIR, '--call', UNARY, '-d', '[{"response_size": 1},{"response_size": 2}]', host], runs: { method: 'UnaryCall', calls: 200 } },
+  { title: 'custom number of requests and concurrency', args: (_f, host) => ['--insecure', '--proto', PROTO, '-i', PROTO_DIR, '--call', UNARY, '-d', DATA, '-n', '2000', '-c', '20', host], runs: { method: 'UnaryCall', calls: 2000 } },
+  {
+    title: 'custom number of connections',
+    args: (_f, host) => ['--insecure', '--proto', PROTO, '-i', PROTO_DIR, '--call', UNARY, '-d', DATA, '-n', '2000', '-c', '20', '--connections=10', host],
+    runs: { method: 'UnaryCall', calls: 2000 },
+  },
+  {
+    title: 'client streaming data as an array',
+    args: (_f, host) => ['--insecure', '--proto', PROTO, '-i', PROTO_DIR, '--call', 'grpc.testing.TestService.StreamingInputCall', '-d', '[{"payload":{"body":"AA=="}},{"payload":{"body":"AQ=="}},{"payload":{"body":"Ag=="}}]', host],
+    runs: { method: 'StreamingInputCall', calls: 200 },
+  },
+  { title: 'protoset', args: (f, host) => ['--insecure', '--protoset', f.protoset, '--call', UNARY, '-d', DATA, '-n', '1000', '-c', '10', host], runs: { method: 'UnaryCall', calls: 1000 } },
+  { title: 'config file', args: (f) => ['--config', f.config], runs: { method: 'UnaryCall', calls: 200 } },
+  { title: 'config file with command-line arguments that win', args: (f) => ['--config', f.config, '-c', '20', '-n', '1000'], runs: { method: 'UnaryCall', calls: 1000 } },
+  {
+    title: 'debug logging',
+    args: (_f, host) => ['--insecure', '--proto', PROTO, '-i', PROTO_DIR, '--call', UNARY, '-d', DATA, '-c', '5', '-n', '50', '-m', '{"request-id":"{{.RequestNumber}}", "timestamp":"{{.TimestampUnix}}"}', '--debug', './logs/debug.json', host],
+    differs: /--debug is ghz's; cloudrun-grpc does not take it: for every call's outcome, use --csv-calls/,
+  },
+  {
+    title: 'client streaming with metadata',
+    args: (_f, host) => ['--insecure', '--proto', PROTO, '-i', PROTO_DIR, '--call', 'grpc.testing.TestService.StreamingInputCall', '-d', '[{"payload":{"body":"AA=="}},{"payload":{"body":"AQ=="}}]', '-m', '{"trace_id":"{{.RequestNumber}}", "timestamp":"{{.TimestampUnixNano}}"}', host],
+    runs: { method: 'StreamingInputCall', calls: 200 },
+  },
+  {
+    title: 'server streaming with metadata',
+    args: (_f, host) => ['--insecure', '--proto', PROTO, '-i', PROTO_DIR, '--call', 'grpc.testing.TestService.StreamingOutputCall', '-d', '{"response_parameters":[{"size":1},{"size":2}]}', '-m', '{"trace_id":"{{.RequestNumber}}", "timestamp":"{{.TimestampUnixNano}}"}', host],
+    runs: { method: 'StreamingOutputCall', calls: 200 },
+  },
+];
+
+const linesOf = (logs: LogLine[], method: string): LogLine[] => logs.filter((l) => l.method === `/grpc.testing.TestService/${method}`);
+
+for (const example of EXAMPLES) {
+  t.test(`ghz's example "${example.title}" ${example.runs ? 'runs' : 'is refused naming the flag that differs'}`, async (t) => {
+    const { address, logs } = await startServer(t, { LOG_LEVEL: 'info', INTEROP: 'on' });
+    const files = exampleFiles(temporaryDirectory(t, 'load-ghz-'), address);
+    const stdin = example.stdin === 'binary' ? (await import('node:fs')).readFileSync(files.binary).toString('latin1') : '';
+    const { code, stdout, stderr } = await cli([...example.args(files, address), ...(example.differs ? [] : ['-O', 'json'])], stdin);
+    if (example.differs) {
+      t.equal(code, 2);
+      t.match(stderr, example.differs);
+      return;
+    }
+    t.equal(code, 0, stderr);
+    const report = JSON.parse(stdout) as LoadReport;
+    const { method, calls } = example.runs as { method: string; calls: number };
+    t.same(report.statusCodeDistribution, { OK: calls });
+    t.equal(linesOf(logs, method).length, calls, 'the server saw every call');
+  });
+}
+
+const base = ['127.0.0.1:1'];
+const plan = (args: string[]) => {
+  const parsed = parseLoadArgs([...base, ...args], {});
+  if (parsed === 'help') throw new Error('help');
+  return parsed;
+};
+
+t.test('ghz\'s names for our flags land where ours do', async (t) => {
+  const dir = temporaryDirectory(t, 'load-ghz-');
+  const ca = path.join(dir, 'ca.pem');
+  writeFileSync(ca, '');
+  const { plan: p } = plan(['--cacert', ca, '-e', '--cpus', '1', '-t', '5', '--stream-call-count', '4', '--stream-interval', '20ms', '-O', 'pretty']);
+  t.match(p, { connection: { caFile: ca, gzip: true }, deadlineMs: 5000, workers: 1, messages: 4, intervalMs: 20 });
+  t.equal(plan(['--timeout', '250ms']).plan.deadlineMs, 250);
+  t.equal(plan(['-t', '0']).plan.deadlineMs, 2_147_483_647, '0 is no deadline');
+  t.equal(plan(['-O', 'pretty']).output.format, 'pretty');
+});
+
+t.test('no --total and no --duration is ghz\'s 200 calls; -x bounds --total by a time', async (t) => {
+  t.same(plan([]).plan.stop, { total: 200 });
+  t.same(plan(['-n', '50', '-x', '2s']).plan.stop, { total: 50, durationMs: 2000 });
+  t.same(plan(['-z', '1s']).plan.stop, { durationMs: 1000 });
+});
+
+t.test('-m takes a JSON object, -M a file of one, beside KEY=VALUE', async (t) => {
+  const dir = temporaryDirectory(t, 'load-ghz-');
+  const file = path.join(dir, 'metadata.json');
+  writeFileSync(file, '{"x-from-file": "f"}');
+  const { plan: p } = plan(['-m', '{"x-team": "blue", "x-two": ["a", "b"]}', '--metadata', 'x-plain=p', '-M', file]);
+  t.same(p.connection.metadata, [['x-team', 'blue'], ['x-two', 'a'], ['x-two', 'b'], ['x-plain', 'p'], ['x-from-file', 'f']]);
+});
+
+t.test('mutual TLS, the server name and skipping verification reach the connection', async (t) => {
+  const { plan: p } = plan(['--cert', 'c.pem', '--key', 'k.pem', '--cname', 'greeter.internal', '--skipTLS', '--max-recv-message-size', '1024', '--max-send-message-size', '2048']);
+  t.match(p.connection, { certFile: 'c.pem', keyFile: 'k.pem', serverName: 'greeter.internal', skipVerify: true, maxReceiveBytes: 1024, maxSendBytes: 2048 });
+});
+
+t.test('--name, --tags and --skipFirst are the plan\'s', async (t) => {
+  const { plan: p } = plan(['--name', 'nightly', '--tags', '{"env": "staging"}', '--skipFirst', '10']);
+  t.match(p, { name: 'nightly', tags: { env: 'staging' }, skipFirst: 10 });
+});
+
+const refusals: [string, string[], RegExp][] = [
+  ['our flag and ghz\'s name for it', ['--gzip', '-e'], /--enable-compression is ghz's name for --gzip: give one of them/],
+  ['--duration-stop close', ['-z', '1s', '--duration-stop', 'close'], /--duration-stop: "close" is not here: calls in flight when --duration ends always finish/],
+  ['--cert without --key', ['--cert', 'c.pem'], /--cert needs --key/],
+  ['-m that is not an object', ['-m', '["a"]'], /--metadata: give a JSON object/],
+  ['a ghz flag not here', ['--async'], /--async is ghz's; cloudrun-grpc does not take it: .*--rps/],
+  ['a ghz short flag not here', ['-q', '5'], /-q is ghz's; .*--rps/],
+  ['--stream-call-duration', ['--stream-call-duration', '1s'], /--stream-call-duration is ghz's; .*--messages/],
+  ['-x with --duration', ['-z', '1s', '-x', '2s'], /--max-duration bounds --total/],
+];
+for (const [what, args, message] of refusals) {
+  t.test(`${what} is a usage error in our words`, async (t) => {
+    t.throws(() => plan(args), message);
+  });
+}
+
+t.test('--skipFirst leaves the first calls out of every figure, as warm-up calls', async (t) => {
+  const { address, logs } = await startServer(t, { LOG_LEVEL: 'info', INTEROP: 'on' });
+  const { code, stdout, stderr } = await cli([address, '--insecure', '--call', UNARY, '-d', DATA, '-n', '30', '--skipFirst', '10', '-O', 'json']);
+  t.equal(code, 0, stderr);
+  const report = JSON.parse(stdout) as LoadReport;
+  t.equal(report.count, 20);
+  t.equal(report.warmupCalls, 10);
+  t.equal(report.endReason, 'total');
+  t.equal(linesOf(logs, 'UnaryCall').length, 30, 'the server saw all 30');
+});
+
+t.test('-x ends a run by time when --total is not reached first', async (t) => {
+  const { address } = await startServer(t, { LOG_LEVEL: 'info', INTEROP: 'on' });
+  const { code, stdout } = await cli([address, '--insecure', '--call', UNARY, '-d', DATA, '-n', '100000000', '-x', '300ms', '--rps', '50', '-O', 'json']);
+  t.equal(code, 0);
+  const report = JSON.parse(stdout) as LoadReport;
+  t.equal(report.endReason, 'duration');
+  t.ok(report.count > 0 && report.count < 100, `${report.count} calls in 300 ms at 50/s`);
+  t.same(report.options.durationMs, 300);
+});
+
+t.test('-o FILE\'s extension chooses the format when --format is not given', async (t) => {
+  const { address } = await startServer(t, { LOG_LEVEL: 'info' });
+  const dir = temporaryDirectory(t, 'load-ghz-');
+  for (const [file, looks] of [['r.htm', /^<!DOCTYPE html>/i], ['r.json', /^\{/], ['r.csv', /^second,/]] as const) {
+    const { code } = await cli([address, '--insecure', '-n', '5', '-o', path.join(dir, file)]);
+    t.equal(code, 0);
+    t.match((await import('node:fs')).readFileSync(path.join(dir, file), 'utf8'), looks, file);
+  }
+});
+
+t.test('--name and --tags are in the report', async (t) => {
+  const { address } = await startServer(t, { LOG_LEVEL: 'info' });
+  const { stdout } = await cli([address, '--insecure', '-n', '3', '--name', 'nightly', '--tags', '{"env":"ci"}', '-O', 'json']);
+  const report = JSON.parse(stdout) as LoadReport;
+  t.equal(report.name, 'nightly');
+  t.same(report.tags, { env: 'ci' });
+  const text = await cli([address, '--insecure', '-n', '3', '--name', 'nightly', '--tags', '{"env":"ci"}']);
+  t.match(text.stdout, /^Name: nightly \(env=ci\)/);
+});
