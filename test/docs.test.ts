@@ -133,13 +133,13 @@ t.test('the flag tables list only flags the commands take, and every flag they t
     const rows = markdown.split('\n').filter((row) => /^\| `-/.test(row));
     // --help and -h are the dispatcher's, for every command.
     const documented = rows
-      .flatMap((row) => [...(row.split('|')[1] as string).matchAll(/(--?[a-z][a-z0-9_-]*)/g)].map((m) => m[1] as string))
+      .flatMap((row) => [...(row.split('|')[1] as string).matchAll(/(--?[a-zA-Z][a-zA-Z0-9_-]*)/g)].map((m) => m[1] as string))
       .filter((flag) => flag !== '--help' && flag !== '-h');
     t.ok(documented.length > 5, `${file} has a flag table`);
     const usages = commands.map((name) => usageOf(name.split(' ')[0] as string, name.split(' ').slice(1)) as string);
     for (const flag of documented) t.ok(usages.some((usage) => hasFlag(usage, flag)), `${file}: ${flag} is a flag of ${commands.join('/')}`);
     for (const usage of usages) {
-      for (const [, flag] of usage.matchAll(/^\s+(?:-\w, )?(--[a-z][a-z0-9_-]*)/gm)) {
+      for (const [, flag] of usage.matchAll(/^\s+(?:-\w, )?(--[a-z][a-zA-Z0-9_-]*)/gm)) {
         t.ok(markdown.includes(`\`${flag}`), `${file} documents ${flag}`);
       }
     }

@@ -171,7 +171,11 @@ export async function runCall<C extends grpc.Client>(
 function failedCallExitCode(error: unknown, io: CommandIO): number {
   if (!isServiceError(error)) throw error;
   io.stderr.write(`${grpc.status[error.code]}: ${error.details}\n`);
-  // The one failure whose message does not say what to do: TLS spoken to a plaintext server.
-  if (/wrong version number/.test(error.details)) io.stderr.write('hint: the server speaks plaintext (h2c): add --insecure\n');
+  writePlaintextHint(error.details, io);
   return error.code;
+}
+
+/** The one failure whose message does not say what to do: TLS spoken to a plaintext server. Hints --insecure. */
+export function writePlaintextHint(message: string, io: Pick<CommandIO, 'stderr'>): void {
+  if (/wrong version number/.test(message)) io.stderr.write('hint: the server speaks plaintext (h2c): add --insecure\n');
 }

@@ -12,7 +12,7 @@ import { buildReport } from '../load/report.js';
 import { callsCsv } from '../load/report-csv.js';
 import type { PreparedLoad } from '../load/runner.js';
 import { openPlan } from '../load/workers.js';
-import { parseCommandArgs } from './call.js';
+import { parseCommandArgs, writePlaintextHint } from './call.js';
 import { configArguments, GHZ_FLAGS, GHZ_FLAGS_USAGE, GHZ_ONLY, ghzSettings } from './load-ghz.js';
 import type { Command } from './command.js';
 import { compareCommand } from './load-compare.js';
@@ -106,7 +106,8 @@ Reports of several runs:
 Every report gives the generator's own CPU per call and each thread's event-loop utilization,
 and warns when the generator, not the server, was the limit.
 Progress goes to stderr when it is a terminal. Ctrl-C stops the run and prints the partial
-report (exit 130). Exit 1 when a --fail-on gate trips or the target cannot be reached (with
+report (exit 130). A run in which every call failed prints a warning on stderr and, as ghz, exits 0
+unless a gate trips. Exit 1 when a --fail-on gate trips or the target cannot be reached (with
 --format json, a JSON object {"error": {...}} as the report). Exit 2 on bad usage, found before any
 load is sent: a flag's value, an unknown service or method, a server without reflection and no --proto,
 --data that does not fit the message, a template that does not parse.`;
@@ -239,6 +240,7 @@ export const loadCommand: Command = {
       // Unreachable target (ConnectError), a worker that could not start.
       const { message } = error as Error;
       io.stderr.write(`cloudrun-grpc load: ${message}\n`);
+      writePlaintextHint(message, io);
       if (output.format === 'json' || output.format === 'pretty') {
         const code = error instanceof ConnectError ? error.code : undefined;
         writeOutput(`${JSON.stringify({ error: { message, target: plan.target, ...(code !== undefined && { code }) } }, null, 2)}\n`, output, io);
@@ -268,6 +270,12 @@ export const loadCommand: Command = {
       writeOutput(renderReport(report, output.format), output, io);
     }
     if (report.endReason === 'interrupted') return EXIT_INTERRUPTED;
+    if (report.count > 0 && report.errors === report.count) {
+      // As ghz: the report, a warning, exit 0; --fail-on-error-rate makes it a failure.
+      const [first] = Object.entries(report.errorDistribution).sort((a, b) => b[1] - a[1]);
+      io.stderr.write(`cloudrun-grpc load: warning: every call failed (${report.count}); the most common error: ${first?.[0] ?? 'none'}. --fail-on-error-rate 0 exits 1 then\n`);
+      writePlaintextHint(first?.[0] ?? '', io);
+    }
     return report.gates.every((gate) => gate.passed) ? 0 : EXIT_FAILED;
   },
 };

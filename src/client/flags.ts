@@ -51,14 +51,17 @@ export interface ConnectionFlagValues {
   deadline?: string;
 }
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
+const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
 const MS_PER_UNIT: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** "500ms", "30s", "2m", "1h" → milliseconds; the unit is required, as in ghz. */
+/** "500ms", "30s", "2m", "1h", or Go's "1m30s" → milliseconds; the unit is required, as in ghz. */
 export function parseDuration(flag: string, value: string): number {
-  const match = DURATION.exec(value.trim());
-  if (!match) throw new UsageError(`--${flag}: "${value}" is not a duration such as 500ms, 30s, 2m or 1h`);
-  return Math.round(Number(match[1]) * (MS_PER_UNIT[match[2] as string] as number));
+  const text = value.trim();
+  if (!DURATION.test(text)) throw new UsageError(`--${flag}: "${value}" is not a duration such as 500ms, 30s, 2m, 1h or 1m30s`);
+  let ms = 0;
+  for (const [, amount, unit] of text.matchAll(DURATION_PART)) ms += Number(amount) * (MS_PER_UNIT[unit as string] as number);
+  return Math.round(ms);
 }
 
 /** A duration that must be above zero (--deadline, --connect-timeout). */

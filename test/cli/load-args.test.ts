@@ -59,7 +59,6 @@ t.test('--help asks for the usage text', async (t) => {
 const mistakes: [string, string[], RegExp][] = [
   ['no target', ['--total', '1'], /one target/],
   ['two targets', ['a', 'b', '--total', '1'], /one target/],
-  ['neither --total nor --duration', ['a'], /--total N .* or --duration/],
   ['both --total and --duration', ['a', '--total', '1', '--duration', '1s'], /not both/],
   ['an unknown shape', [...base, '--shape', 'duplex'], /--shape: "duplex" is not one of unary, server, client, bidi/],
   ['a concurrency of zero', [...base, '-c', '0'], /--concurrency: "0" is not a whole number of at least 1/],

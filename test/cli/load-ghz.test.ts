@@ -3,16 +3,18 @@
 // the server, or is refused naming the flag that differs. What changed from ghz's line is only the target,
 // the method and its data (TestService's), the proto's path, --insecure for the examples that assume a TLS
 // server, and -O json (added to read the report). Then each of ghz's flags taken here, as ghz means it.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import protobuf from 'protobufjs';
 import descriptor from 'protobufjs/ext/descriptor/index.js';
-import t from 'tap';
+import * as grpc from '@grpc/grpc-js';
+import t, { type Test } from 'tap';
 import { main } from '../../src/cli.js';
 import { parseLoadArgs } from '../../src/cli/load.js';
 import type { LoadReport } from '../../src/load/report.js';
-import { PROTO_DIR } from '../../src/proto.js';
+import { helloworld, PROTO_DIR } from '../../src/proto.js';
 import { memoryIo } from '../helpers/cli.js';
+import { createTestPki, opensslMissing, type TestPki } from '../helpers/pki.js';
 import { startServer, type LogLine } from '../helpers/server.js';
 import { temporaryDirectory } from '../helpers/temp-dir.js';
 
@@ -40,7 +42,7 @@ function exampleFiles(dir: string, host: string) {
   const config = path.join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({
     proto: PROTO, call: UNARY, n: 200, c: 5, d: { response_size: 3 },
-    m: { foo: 'bar', trace_id: '{{.RequestNumber}}', timestamp: '{{.TimestampUnix}}' }, i: [PROTO_DIR], x: '10s', host, insecure: true,
+    m: { foo: 'bar', trace_id: '{{.RequestNumber}}', timestamp: '{{.TimestampUnix}}' }, i: [PROTO_DIR], x: '2m', host, insecure: true,
   }));
   return { protoset, binary, config };
 }
@@ -104,7 +106,7 @@ for (const example of EXAMPLES) {
   t.test(`ghz's example "${example.title}" ${example.runs ? 'runs' : 'is refused naming the flag that differs'}`, async (t) => {
     const { address, logs } = await startServer(t, { LOG_LEVEL: 'info', INTEROP: 'on' });
     const files = exampleFiles(temporaryDirectory(t, 'load-ghz-'), address);
-    const stdin = example.stdin === 'binary' ? (await import('node:fs')).readFileSync(files.binary).toString('latin1') : '';
+    const stdin = example.stdin === 'binary' ? readFileSync(files.binary).toString('latin1') : '';
     const { code, stdout, stderr } = await cli([...example.args(files, address), ...(example.differs ? [] : ['-O', 'json'])], stdin);
     if (example.differs) {
       t.equal(code, 2);
@@ -204,7 +206,7 @@ t.test('-o FILE\'s extension chooses the format when --format is not given', asy
   for (const [file, looks] of [['r.htm', /^<!DOCTYPE html>/i], ['r.json', /^\{/], ['r.csv', /^second,/]] as const) {
     const { code } = await cli([address, '--insecure', '-n', '5', '-o', path.join(dir, file)]);
     t.equal(code, 0);
-    t.match((await import('node:fs')).readFileSync(path.join(dir, file), 'utf8'), looks, file);
+    t.match(readFileSync(path.join(dir, file), 'utf8'), looks, file);
   }
 });
 
@@ -216,4 +218,74 @@ t.test('--name and --tags are in the report', async (t) => {
   t.same(report.tags, { env: 'ci' });
   const text = await cli([address, '--insecure', '-n', '3', '--name', 'nightly', '--tags', '{"env":"ci"}']);
   t.match(text.stdout, /^Name: nightly \(env=ci\)/);
+});
+
+for (const driver of ['http2', 'grpc-js']) {
+  t.test(`--skipTLS accepts any certificate; --cname is the name it is checked against (${driver})`, { skip: opensslMissing }, async (t) => {
+    const { caFile, certFile, keyFile } = createTestPki(t);
+    const { address } = await startServer(t, { LOG_LEVEL: 'silent', TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile });
+    const run = (args: string[]) => cli([address, '--driver', driver, '-n', '3', '-O', 'json', ...args]);
+    const skipped = await run(['--skipTLS']);
+    t.equal(skipped.code, 0, skipped.stderr);
+    t.same((JSON.parse(skipped.stdout) as LoadReport).statusCodeDistribution, { OK: 3 });
+    const named = await run(['--cacert', caFile, '--cname', 'localhost']);
+    t.equal(named.code, 0, named.stderr);
+    const wrongName = await run(['--cacert', caFile, '--cname', 'elsewhere.example']);
+    t.equal(wrongName.code, 1, 'the certificate does not carry that name');
+  });
+
+  t.test(`--cert and --key present a client certificate to a server that requires one (${driver})`, { skip: opensslMissing }, async (t) => {
+    const { caFile, certFile, keyFile } = createTestPki(t);
+    const address = await startMutualTlsServer(t, { caFile, certFile, keyFile });
+    const run = (args: string[]) => cli([address, '--driver', driver, '--cacert', caFile, '-n', '3', '-O', 'json', ...args]);
+    const withCert = await run(['--cert', certFile, '--key', keyFile]);
+    t.equal(withCert.code, 0, withCert.stderr);
+    t.same((JSON.parse(withCert.stdout) as LoadReport).statusCodeDistribution, { OK: 3 });
+    const without = await run([]);
+    t.not(without.code, 0, 'the server refuses a client without a certificate');
+  });
+}
+
+/** A Greeter over TLS that requires a client certificate signed by `caFile`. */
+async function startMutualTlsServer(t: Test, { caFile, certFile, keyFile }: TestPki): Promise<string> {
+  const server = new grpc.Server();
+  server.addService(helloworld.Greeter.service, {
+    SayHello: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, { message: 'hi' }),
+  } as unknown as grpc.UntypedServiceImplementation);
+  const credentials = grpc.ServerCredentials.createSsl(readFileSync(caFile), [{ cert_chain: readFileSync(certFile), private_key: readFileSync(keyFile) }], true);
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
+  t.teardown(() => server.forceShutdown());
+  return `127.0.0.1:${port}`;
+}
+
+t.test('--max-recv-message-size fails a larger reply with RESOURCE_EXHAUSTED, in both drivers', async (t) => {
+  const { address } = await startServer(t, { LOG_LEVEL: 'silent', INTEROP: 'on' });
+  for (const driver of ['http2', 'grpc-js']) {
+    const { code, stdout } = await cli([address, '--insecure', '--driver', driver, '--call', UNARY, '-d', '{"response_size": 2000}', '-n', '2', '--max-recv-message-size', '1000', '-O', 'json']);
+    t.equal(code, 0);
+    t.same((JSON.parse(stdout) as LoadReport).statusCodeDistribution, { RESOURCE_EXHAUSTED: 2 }, driver);
+  }
+});
+
+t.test('durations take Go\'s compound form too, as ghz writes them', async (t) => {
+  t.same(plan(['-z', '1m30s']).plan.stop, { durationMs: 90_000 });
+  t.throws(() => plan(['-z', '1m30']), /--duration: "1m30" is not a duration/);
+});
+
+t.test('a run in which every call failed warns on stderr and exits 0, as ghz; a gate makes it exit 1', async (t) => {
+  const { address } = await startServer(t, { LOG_LEVEL: 'silent' });
+  const warned = await cli([address, '--insecure', '-n', '3', '--payload-bytes', '2000000']);
+  t.equal(warned.code, 0);
+  t.match(warned.stderr, /warning: every call failed \(3\); the most common error: INVALID_ARGUMENT/);
+  const gated = await cli([address, '--insecure', '-n', '3', '--payload-bytes', '2000000', '--fail-on-error-rate', '0']);
+  t.equal(gated.code, 1);
+});
+
+t.test('TLS spoken to a plaintext server gets the --insecure hint', async (t) => {
+  const { address } = await startServer(t, { LOG_LEVEL: 'silent' });
+  for (const driver of ['http2', 'grpc-js']) {
+    const { code, stderr } = await cli([address, '--driver', driver, '-n', '1']);
+    t.not(code, 0, driver);
+    t.match(stderr, /wrong version number[\s\S]*hint: the server speaks plaintext \(h2c\): add --insecure/, driver);
+  }
 });
