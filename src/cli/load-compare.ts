@@ -36,7 +36,7 @@ export const compareCommand: Command = {
     const output = outputFromFlags(values, ['summary', 'json']);
     if (positionals.length !== 2) throw new UsageError(`give two JSON reports, BASE and NEW; got ${positionals.length}`);
     const limit = values['fail-on-regression'] === undefined ? null : fraction('fail-on-regression', values['fail-on-regression']);
-    const [base, next] = positionals.map(readReport) as [ReturnType<typeof readReport>, ReturnType<typeof readReport>];
+    const [base, next] = positionals.map((file) => readReport(file)) as [ReturnType<typeof readReport>, ReturnType<typeof readReport>];
     const comparison = compareReports(base.report, next.report, planDifferences(base.report, next.report), limit);
     writeOutput(output.format === 'json' ? `${JSON.stringify(comparison, null, 2)}\n` : formatComparison(comparison, base.name, next.name), output, io);
     return comparison.regressions.length === 0 ? 0 : 1;

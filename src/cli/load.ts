@@ -8,7 +8,7 @@ import { ConnectError, resolveDriver } from '../load/driver.js';
 import { DEFAULTS, DRIVERS, SHAPES, type LoadPlan, type StopCondition } from '../load/plan.js';
 import { showProgress } from '../load/progress.js';
 import { MAX_LOGGED_CALLS } from '../load/call-log.js';
-import { buildReport } from '../load/report.js';
+import { buildReport, describePlan } from '../load/report.js';
 import { callsCsv } from '../load/report-csv.js';
 import type { PreparedLoad } from '../load/runner.js';
 import { openPlan } from '../load/workers.js';
@@ -169,7 +169,7 @@ export function parseLoadArgs(argv: readonly string[], env: Env): LoadInvocation
   const workers = wholeNumber('workers', values.workers, DEFAULTS.workers, 1);
   if (connections > concurrency) throw new UsageError(`--connections (${connections}) cannot exceed --concurrency (${concurrency}): a connection without a call is idle`);
   if (workers > connections) throw new UsageError(`--workers (${workers}) cannot exceed --connections (${connections}): a connection cannot be shared across threads`);
-  const shard = shardFromFlags(values.shard, { workers, connections });
+  const shard = shardFromFlags(values.shard);
   const output = outputFromFlags(values);
   const driver = values.driver === undefined ? undefined : DRIVERS.find((d) => d === values.driver);
   if (values.driver !== undefined && driver === undefined) throw new UsageError(`--driver: "${values.driver}" is not one of ${DRIVERS.join(', ')}`);
@@ -243,7 +243,9 @@ export const loadCommand: Command = {
       writePlaintextHint(message, io);
       if (output.format === 'json' || output.format === 'pretty') {
         const code = error instanceof ConnectError ? error.code : undefined;
-        writeOutput(`${JSON.stringify({ error: { message, target: plan.target, ...(code !== undefined && { code }) } }, null, 2)}\n`, output, io);
+        // With the plan, so that `load merge` can name the shard that could not run.
+        const failed = { error: { message, target: plan.target, ...(code !== undefined && { code }) }, ...describePlan(plan) };
+        writeOutput(`${JSON.stringify(failed, null, 2)}\n`, output, io);
       }
       return EXIT_FAILED;
     }

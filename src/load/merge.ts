@@ -113,10 +113,38 @@ function resultOf(report: LoadReport): RunResult {
   };
 }
 
-/** One report of every call of `reports` (at least one), which must be of one plan (checkSamePlan). */
-export function mergeReports(reports: readonly NamedReport[]): LoadReport {
-  if (reports.length === 0) throw new MergeError('give at least one report');
+/** What a shard that could not run wrote (load --format json when the target could not be reached). */
+export interface FailedShard {
+  readonly name: string;
+  readonly index: number;
+  readonly of: number;
+  readonly error: string;
+}
+
+/** The failed shard `json` (from the file `name`) tells of, if it is one: {"error": {...}, "options": {"shard": ...}}. */
+export function failedShardOf(name: string, json: unknown): FailedShard | undefined {
+  const failed = json as { error?: { message?: unknown }; options?: { shard?: { indices?: unknown; of?: unknown } | null } } | null;
+  const shard = failed?.options?.shard;
+  if (typeof failed?.error?.message !== 'string' || !Array.isArray(shard?.indices) || shard.indices.length !== 1 || typeof shard.of !== 'number') return undefined;
+  return { name, index: shard.indices[0] as number, of: shard.of, error: failed.error.message };
+}
+
+export interface MergeOptions {
+  /** Merge even when shards of the plan are missing; the report then names them. */
+  readonly allowPartial?: boolean;
+  /** Shards that could not run: missing, with their error. */
+  readonly failed?: readonly FailedShard[];
+}
+
+/**
+ * One report of every call of `reports` (at least one), which must be of one plan (checkSamePlan). A plan
+ * split by --shard must be whole, unless `allowPartial`: then the report's missingShards names what is not in it.
+ */
+export function mergeReports(reports: readonly NamedReport[], { allowPartial = false, failed = [] }: MergeOptions = {}): LoadReport {
+  const failures = failed.map((f) => `${f.name} (shard ${f.index}/${f.of}) could not run: ${f.error}`);
+  if (reports.length === 0) throw new MergeError(failures.length > 0 ? `no shard ran: ${failures.join('; ')}` : 'give at least one report');
   checkSamePlan(reports);
+  if (!allowPartial && failures.length > 0) throw new MergeError(`${failures.join('; ')}; --allow-partial merges the others`);
   // In shard order, so that the same reports merge to the same report however they are given.
   const firstShard = (r: LoadReport): number => r.options.shard?.indices[0] ?? 0;
   const all = reports.map((r) => r.report).sort((a, b) => firstShard(a) - firstShard(b));
@@ -139,5 +167,14 @@ export function mergeReports(reports: readonly NamedReport[]): LoadReport {
     },
   };
   const date = new Date(Math.max(...all.map((r) => Date.parse(r.date))));
-  return reportOf(described, mergeResults(results, usage), thresholdsOf(first), date);
+  const errors = new Map<number, string>([
+    ...all.flatMap((r) => (r.missingShards ?? []).flatMap((m): [number, string][] => (m.error === null ? [] : [[m.index, m.error]]))),
+    ...failed.filter((f) => f.of === shard?.of).map((f): [number, string] => [f.index, f.error]),
+  ]);
+  const merged = reportOf(described, mergeResults(results, usage), thresholdsOf(first), date, errors);
+  if (!allowPartial && merged.missingShards.length > 0) {
+    const missing = merged.missingShards.map((m) => m.index).join(', ');
+    throw new MergeError(`the plan has ${shard?.of} shards and shard${merged.missingShards.length > 1 ? 's' : ''} ${missing} ${merged.missingShards.length > 1 ? 'are' : 'is'} missing: give every shard's report, or --allow-partial to merge these alone (the report then says which are missing)`);
+  }
+  return merged;
 }

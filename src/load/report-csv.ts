@@ -16,11 +16,14 @@ export function csvRows(rows: readonly (readonly (string | number)[])[]): string
 
 /**
  * Columns: the second (Unix seconds and ISO 8601), calls started and completed in it, errors, latency
- * percentiles of the calls completed in it (ms), then one column of errors per status code in the run.
+ * percentiles of the calls completed in it (ms), then one column of errors per status code in the run, and
+ * missing_shards when the report covers only some shards of its plan.
  */
 export function reportCsv(report: LoadReport): string {
   const codes = Object.keys(report.statusCodeDistribution).filter((code) => code !== 'OK');
-  const header = ['second', 'time', 'started', 'completed', 'errors', 'p50_ms', 'p90_ms', 'p99_ms', 'max_ms', ...codes.map((code) => `errors_${code}`)];
+  // A partial merge says so on every row: the shards missing, as "1;2".
+  const missing = (report.missingShards ?? []).map((m) => m.index).join(';');
+  const header = ['second', 'time', 'started', 'completed', 'errors', 'p50_ms', 'p90_ms', 'p99_ms', 'max_ms', ...codes.map((code) => `errors_${code}`), ...(missing === '' ? [] : ['missing_shards'])];
   const rows = report.timeSeries.map((p) => [
     p.second,
     new Date(p.second * 1000).toISOString(),
@@ -32,6 +35,7 @@ export function reportCsv(report: LoadReport): string {
     p.latencyMs.p99,
     p.latencyMs.max,
     ...codes.map((code) => p.errors[code] ?? 0),
+    ...(missing === '' ? [] : [missing]),
   ]);
   return csvRows([header, ...rows]);
 }

@@ -4,7 +4,7 @@
 // HDR percentile distribution on a "nines" axis (as HdrHistogram's plotter
 // draws it), throughput and latency over time, status codes and errors.
 import { extremesUs, histogramBuckets, mergeHistograms, type Histogram } from './histogram.js';
-import type { LoadReport } from './report.js';
+import { describeMissingShards, type LoadReport } from './report.js';
 import { chart, escapeHtml, roundTicks, type Tick } from './report-svg.js';
 
 const BLUE = '#1a73e8';
@@ -68,10 +68,12 @@ export function reportHtml(report: LoadReport): string {
   const ended = { total: 'total reached', duration: 'duration reached', interrupted: 'interrupted (partial report)' }[report.endReason];
   const shard = report.options.shard;
   const title = `Load test: ${report.shape} on ${report.target}`;
+  const partial = describeMissingShards(report);
   const sections = [
     `<h1>${escapeHtml(title)}</h1>`,
     `<p class="meta">${escapeHtml(`${report.date}; ${ended} after ${(report.elapsedMs / 1000).toFixed(2)} s; latency from ${report.latencyMeasuredFrom}`)}` +
       (shard === null ? '' : escapeHtml(`; shards ${shard.indices.join(', ')} of ${shard.of}`)) + '</p>',
+    partial === undefined ? '' : `<p class="warning">${escapeHtml(partial)}</p>`,
     report.generator.saturated
       ? '<p class="warning">The load generator was the bottleneck (a thread busy, or waiting for a CPU, 90 % of the run or more): these figures describe the generator, not the server.</p>'
       : '',

@@ -125,6 +125,32 @@ export interface LoadReport extends ReportPlan {
   readonly generator: GeneratorReport;
   /** Per second of the measured phase; adds up to the totals. */
   readonly timeSeries: readonly TimeSeriesPoint[];
+  /**
+   * The parts of a --shard plan this report does not cover (a shard's own report, or a merge with
+   * --allow-partial), each with the error of a shard that could not run, when its report said so. [] otherwise.
+   */
+  readonly missingShards: readonly MissingShard[];
+}
+
+export interface MissingShard {
+  readonly index: number;
+  readonly error: string | null;
+}
+
+/** The shards of `shard`'s plan not in its indices; `errors`: why some could not run (by index). */
+export function missingShardsOf(shard: ReportPlan['options']['shard'], errors: ReadonlyMap<number, string> = new Map()): MissingShard[] {
+  if (shard === null) return [];
+  const covered = new Set(shard.indices);
+  return Array.from({ length: shard.of }, (_, index) => index).filter((index) => !covered.has(index)).map((index) => ({ index, error: errors.get(index) ?? null }));
+}
+
+/** "shards 1, 2 of 3 missing (1: could not connect …)", for every format. */
+export function describeMissingShards(report: Pick<LoadReport, 'missingShards' | 'options'>): string | undefined {
+  const missing = report.missingShards ?? [];
+  if (missing.length === 0) return undefined;
+  const errors = missing.filter((m) => m.error !== null).map((m) => `shard ${m.index}: ${m.error}`);
+  return `PARTIAL: shard${missing.length > 1 ? 's' : ''} ${missing.map((m) => m.index).join(', ')} of ${report.options.shard?.of} missing` +
+    (errors.length > 0 ? ` (${errors.join('; ')})` : '') + ': the figures cover only the other shards';
 }
 
 function generatorReport(driver: LoadPlan['driver'], result: RunResult): GeneratorReport {
@@ -186,7 +212,7 @@ export function buildReport(plan: LoadPlan, result: RunResult, thresholds: GateT
 }
 
 /** The report of `result`, a run of the plan `described` (a merged one too). */
-export function reportOf(described: ReportPlan, result: RunResult, thresholds: GateThresholds, date: Date): LoadReport {
+export function reportOf(described: ReportPlan, result: RunResult, thresholds: GateThresholds, date: Date, shardErrors?: ReadonlyMap<number, string>): LoadReport {
   const { tally } = result;
   const { options } = described;
   const histogram = mergeHistograms([tally.histogram]);
@@ -231,6 +257,7 @@ export function reportOf(described: ReportPlan, result: RunResult, thresholds: G
     hdrHistogram: tally.histogram,
     generator: generatorReport(options.driver, result),
     timeSeries: tally.timeline.map(timeSeriesPoint),
+    missingShards: missingShardsOf(options.shard, shardErrors),
   };
 }
 
@@ -293,7 +320,9 @@ export function formatReport(report: LoadReport): string {
   const { options: o, latencyMs: l } = report;
   const ended = { total: 'total reached', duration: 'duration reached', interrupted: 'INTERRUPTED (partial report)' }[report.endReason];
   const tags = Object.entries(report.tags ?? {}).map(([key, value]) => `${key}=${value}`);
+  const partial = describeMissingShards(report);
   const lines = [
+    ...(partial === undefined ? [] : [partial]),
     ...(report.name ? [`Name: ${report.name}${tags.length > 0 ? ` (${tags.join(', ')})` : ''}`] : tags.length > 0 ? [`Tags: ${tags.join(', ')}`] : []),
     `Load test: ${report.shape}${o.call.startsWith('helloworld.Greeter/') ? '' : ` ${o.call}`} on ${report.target}; ` +
       `${o.concurrency} in flight over ${o.connections} connection(s)` +

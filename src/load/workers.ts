@@ -44,7 +44,7 @@ export interface PlanPart {
  * The parts this process's threads run. Thread w of shard s is thread s × workers + w of shards × workers
  * in all and takes that thread's shares() of the concurrency, connections and total, so that every shard's
  * parts add up to the whole plan exactly and the open-loop due times of all threads interleave.
- * Needs shards × workers ≤ connections ≤ concurrency (the command checks).
+ * Needs connections ≤ concurrency (the command checks); a thread whose share would be 0 takes 1.
  */
 export function splitPlan(plan: LoadPlan): PlanPart[] {
   const of = plan.shard.of * plan.workers;
@@ -59,8 +59,9 @@ export function splitPlan(plan: LoadPlan): PlanPart[] {
       plan: {
         ...plan,
         workers: 1,
-        concurrency: concurrency[index] as number,
-        connections: connections[index] as number,
+        // Every thread of every shard calls: a share of 0 (fewer connections or calls in flight than threads in all) is 1.
+        concurrency: Math.max(1, concurrency[index] as number),
+        connections: Math.max(1, connections[index] as number),
         stop: totals ? { ...plan.stop, total: totals[index] as number } : plan.stop,
         listCalls: listed[worker] as number,
         ...(plan.skipFirst !== undefined && { skipFirst: skipped[index] as number }),
