@@ -15,7 +15,11 @@ export async function prepareCall(plan: LoadPlan): Promise<LoadPlan> {
   let ready = plan;
   if (call.descriptors.from === 'reflection' && call.descriptors.set === undefined) {
     const [service] = splitMethodName(call.method);
-    const connection = call.reflectMetadata === undefined ? plan.connection : { ...plan.connection, metadata: call.reflectMetadata };
+    // The calls' message limits are not the reflection request's: its descriptors may well be larger.
+    const { maxReceiveBytes: _receive, maxSendBytes: _send, ...connection } = {
+      ...plan.connection,
+      ...(call.reflectMetadata !== undefined && { metadata: call.reflectMetadata }),
+    };
     const set = await fetchDescriptorSet(plan.target, connection, service, plan.deadlineMs);
     ready = { ...plan, call: { ...call, descriptors: { from: 'reflection', set } } };
   }
