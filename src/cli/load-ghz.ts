@@ -38,7 +38,8 @@ export const GHZ_FLAGS = {
 } as const;
 
 export const GHZ_FLAGS_USAGE = `ghz's flags (as ghz means them; where one is ours under another name, give either, not both):
-  -O, --format F         also ghz's pretty (JSON), influx-summary, influx-details, prometheus
+  -O, --format F         also ghz's pretty (JSON), influx-summary, prometheus (not influx-details:
+                         --csv-calls lists every call)
   -m, --metadata JSON    also a JSON object {"key": "value", …}; -M, --metadata-file FILE reads one
   -t, --timeout D        --deadline: a duration, or seconds (20); 0 is no deadline
   -x, --max-duration D   stop after --total calls or after D, whichever comes first

@@ -9,9 +9,10 @@ import { MAX_LOGGED_CALLS } from '../load/call-log.js';
 import { formatReport, type LoadReport } from '../load/report.js';
 import { reportCsv } from '../load/report-csv.js';
 import { reportHtml } from '../load/report-html.js';
+import { influxSummary, prometheusText } from '../load/report-lines.js';
 import type { CommandIO } from './command.js';
 
-export const FORMATS = ['summary', 'json', 'pretty', 'csv', 'html'] as const;
+export const FORMATS = ['summary', 'json', 'pretty', 'csv', 'html', 'influx-summary', 'prometheus'] as const;
 export type ReportFormat = (typeof FORMATS)[number];
 
 export const OUTPUT_FLAGS = {
@@ -21,7 +22,8 @@ export const OUTPUT_FLAGS = {
 } as const satisfies ParseArgsConfig['options'];
 
 export const OUTPUT_FLAGS_USAGE = `  -O, --format F         summary (text, the default) | json (pretty: the same) | csv (one row per
-                         second) | html (one self-contained page with charts, viewable offline).
+                         second) | html (one self-contained page with charts, viewable offline) |
+                         influx-summary (InfluxDB line protocol) | prometheus (text exposition), as ghz.
                          Without it, -o FILE's extension chooses: .json, .csv, .html or .htm
   --json                 the same as --format json
   -o, --output FILE      write the report to FILE instead of stdout`;
@@ -58,6 +60,7 @@ export function outputFromFlags(
   const byExtension = values.output === undefined ? undefined : FORMAT_OF_EXTENSION[extname(values.output).toLowerCase()];
   const implied = byExtension !== undefined && formats.includes(byExtension) ? byExtension : 'summary';
   const asked = values.format ?? (values.json ? 'json' : csvCalls ? 'csv' : implied);
+  if (asked === 'influx-details') throw new UsageError('--format influx-details (ghz: one line per call) is not here: --csv-calls lists every call');
   const format = formats.find((f) => f === asked);
   if (format === undefined) throw new UsageError(`--format: "${asked}" is not one of ${formats.join(', ')}`);
   if (values.json && format !== 'json') throw new UsageError(`--json is --format json; it cannot go with --format ${format}`);
@@ -84,6 +87,10 @@ export function renderReport(report: LoadReport, format: ReportFormat): string {
       return reportCsv(report);
     case 'html':
       return reportHtml(report);
+    case 'influx-summary':
+      return influxSummary(report);
+    case 'prometheus':
+      return prometheusText(report);
   }
 }
 

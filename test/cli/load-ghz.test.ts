@@ -290,3 +290,23 @@ t.test('TLS spoken to a plaintext server gets the --insecure hint (http2 driver)
   t.equal(code, 1);
   t.match(stderr, /wrong version number[\s\S]*hint: the server speaks plaintext \(h2c\): add --insecure/);
 });
+
+t.test('-O influx-summary and -O prometheus give the totals in ghz\'s line formats', async (t) => {
+  const { address } = await startServer(t, { LOG_LEVEL: 'silent' });
+  const influx = await cli([address, '--insecure', '-n', '5', '--name', 'smoke test', '-O', 'influx-summary']);
+  t.equal(influx.code, 0);
+  t.match(influx.stdout, /^ghz_run,call=helloworld.Greeter\/SayHello,host=127.0.0.1:\d+,name=smoke\\ test count=5i,total=\d+i,average=\d+i,.*errors=0i,has_errors=false \d{19}\n$/);
+  const prometheus = await cli([address, '--insecure', '-n', '5', '-O', 'prometheus']);
+  t.equal(prometheus.code, 0);
+  const samples = new Map(prometheus.stdout.split('\n').filter((line) => line !== '' && !line.startsWith('#')).map((line) => {
+    const at = line.lastIndexOf(' ');
+    return [line.slice(0, at), Number(line.slice(at + 1))] as const;
+  }));
+  const count = [...samples].find(([name]) => name.startsWith('ghz_run_count{'))?.[1];
+  const inf = [...samples].find(([name]) => name.includes('le="+Inf"'))?.[1];
+  t.equal(count, 5);
+  t.equal(inf, 5, 'the histogram\'s last bucket holds every call');
+  const details = await cli([address, '--insecure', '-n', '1', '-O', 'influx-details']);
+  t.equal(details.code, 2);
+  t.match(details.stderr, /--format influx-details .* is not here: --csv-calls lists every call/);
+});

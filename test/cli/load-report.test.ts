@@ -109,7 +109,7 @@ t.test('--csv-calls lists every call, from every worker thread, in the order the
 t.test('the report goes to -o FILE in the --format asked for; bad output flags are usage errors', async (t) => {
   const dir = temporaryDirectory(t, 'load-output-');
   await t.rejects(runCommand(['127.0.0.1:1', '-n', '1', '--json', '--format', 'csv']), /--json is --format json; it cannot go with --format csv/);
-  await t.rejects(runCommand(['127.0.0.1:1', '-n', '1', '--format', 'xml']), /--format: "xml" is not one of summary, json, pretty, csv, html/);
+  await t.rejects(runCommand(['127.0.0.1:1', '-n', '1', '--format', 'xml']), /--format: "xml" is not one of summary, json, pretty, csv, html, influx-summary, prometheus/);
   await t.rejects(runCommand(['127.0.0.1:1', '-n', '1', '-o', join(dir, 'missing', 'r.json')]), /--output: cannot write in the directory/);
   const { address } = await startServer(t, { LOG_LEVEL: 'silent' });
   const file = join(dir, 'r.txt');
