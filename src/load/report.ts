@@ -211,6 +211,12 @@ export function buildReport(plan: LoadPlan, result: RunResult, thresholds: GateT
   return reportOf(describePlan(plan), result, thresholds, date);
 }
 
+/** -x (a total and a time): 'duration' when the time ran out first (calls then stop starting at it). */
+function endReasonOf(options: ReportPlan['options'], elapsedMs: number): 'total' | 'duration' {
+  if (options.total === null) return 'duration';
+  return options.durationMs !== null && elapsedMs >= options.durationMs ? 'duration' : 'total';
+}
+
 /** The report of `result`, a run of the plan `described` (a merged one too). */
 export function reportOf(described: ReportPlan, result: RunResult, thresholds: GateThresholds, date: Date, shardErrors?: ReadonlyMap<number, string>): LoadReport {
   const { tally } = result;
@@ -236,7 +242,7 @@ export function reportOf(described: ReportPlan, result: RunResult, thresholds: G
   return {
     ...described,
     date: date.toISOString(),
-    endReason: result.interrupted ? 'interrupted' : options.total !== null && tally.calls + options.skipFirst >= options.total ? 'total' : 'duration',
+    endReason: result.interrupted ? 'interrupted' : endReasonOf(options, result.elapsedMs),
     count: tally.calls,
     elapsedMs: round(result.elapsedMs),
     rps: perSecond(tally.calls, result.elapsedMs),

@@ -79,6 +79,8 @@ t.test('--shard I/N runs with the plan\'s defaults (one connection, one call in 
     const run = await cli(['load', address, '--insecure', '-n', '30', '--shard', `${i}/3`, '--json', '-o', file]);
     t.equal(run.code, 0, run.stderr);
   }
+  const shards = files.map((file) => JSON.parse(readFileSync(file, 'utf8')) as LoadReport);
+  t.same(shards.map((r) => [r.count, r.endReason]), [[10, 'total'], [10, 'total'], [10, 'total']], 'each shard ran its share of --total');
   const merged = JSON.parse((await cli(['load', 'merge', ...files, '--json'])).stdout) as LoadReport;
   t.equal(merged.count, 30);
   t.same(merged.missingShards, []);
