@@ -1,6 +1,7 @@
 // npm run bench:access-line [-- --runs N] [-- --lines N]: what one access line costs the process that writes
-// it, measured alone: the project's AccessLog, its pino logger and its stdout writer (BatchedLines, writing
-// into /dev/null here) write the lines of --lines calls (default 300,000) of each kind below, with the calls'
+// it, measured alone: the project's AccessLog (which serializes the line itself, log-line.ts), its pino logger
+// (the level check, the line's opening, time and bindings) and its stdout writer (BatchedLines, writing into
+// /dev/null here) write the lines of --lines calls (default 300,000) of each kind below, with the calls'
 // fields as calls.ts keeps them. Per kind: CPU time per line, above the same loop at LOG_LEVEL=warn (no line
 // written), and young-generation collections per 100,000 lines (each line's garbage brings the next one
 // nearer). Each figure is the median of --runs rounds (default 5), the kinds interleaved within a round.

@@ -32,8 +32,8 @@ const NEWLINE = 0x0a;
  * Why not one of pino's own: an asynchronous destination (`sync: false`) makes each line that finds no write
  * in flight its own round trip through libuv's thread pool, which under load is most lines; a synchronous one
  * makes each line its own write(2). sonic-boom's `minLength` buffer would gather lines, but it measures the
- * whole buffer again (Buffer.byteLength) for every line it appends. So the lines wait as the strings pino
- * made, and a batch is joined and encoded to UTF-8 once, when it is written, which costs less than encoding
+ * whole buffer again (Buffer.byteLength) for every line it appends. So the lines wait as the strings the
+ * logger made (pino, or log-line.ts for the access line), and a batch is joined and encoded to UTF-8 once, when it is written, which costs less than encoding
  * each line as it comes (a Buffer.write per line: a call into C++ and a flat copy of the line each; measured
  * with `npm run bench:access-line`, docs/performance.md). sonic-boom writes each batch synchronously (handling
  * EAGAIN and short writes).

@@ -1,20 +1,22 @@
 // One access line per RPC, written when the call ends: method, status code
 // (the one the client received), duration, messages each way, peer, and the
 // trace fields Cloud Logging links to. It is written for every call, so nothing
-// is built for it unless its level is on, and what repeats is serialized once:
-// the method and the code, the first fields of the line, are a pino child
-// logger's bindings, which pino turns into JSON when the child is made, not for
-// every line (at saturation the line's allocations cost more than its CPU: every
-// byte allocated brings the next young-generation GC nearer). So are the message
-// counts when each is 0 or 1, as on every unary call and at one end of every
-// streaming one: they come right after the code on every line. Calls that end
-// before their request arrived (client resets, mostly) are rate-limited: see
-// early-resets.ts.
+// is built for it unless its level is on, and it is serialized by this file
+// (log-line.ts writes it as the logger's line, to the logger's destination):
+// pino's walk of a merging object per line cost the unary target more than it
+// could spare. What repeats is serialized once: the method and the code, the
+// first fields of the line, and the message counts when each is 0 or 1, as on
+// every unary call and at one end of every streaming one, are made into JSON by
+// pino (a child logger's bindings) the first time a method ends with a code. The
+// rest of the line is a few numbers and the peer, escaped only where a character
+// needs it. Calls that end before their request arrived (client resets, mostly)
+// are rate-limited: see early-resets.ts.
 import * as grpc from '@grpc/grpc-js';
 import type { Level } from 'pino';
+import { jsonFields, jsonString, LineWriter } from '../log-line.js';
 import type { Logger } from '../logger.js';
 import { EarlyResets } from './early-resets.js';
-import { traceFields } from './trace.js';
+import { traceFields, type TraceFields } from './trace.js';
 
 type ConnectionInfo = ReturnType<grpc.ServerInterceptingCall['getConnectionInfo']>;
 
@@ -28,18 +30,6 @@ export interface LoggedCall {
   /** The request metadata, once it has arrived. */
   readonly metadata: grpc.Metadata | undefined;
   getConnectionInfo(): ConnectionInfo;
-}
-
-/**
- * The fields of an access line after method and code, and after the message counts when those are bound (trace
- * fields are added when the call carries a trace).
- */
-interface AccessLine {
-  messages_in?: number;
-  messages_out?: number;
-  duration_ms: number;
-  peer: string;
-  details?: string | undefined;
 }
 
 /** Severity per status code, as go-grpc-middleware's logging interceptor grades them. */
@@ -74,10 +64,15 @@ function peerOf({ remoteAddress, remotePort }: ConnectionInfo): string {
 
 /** What every line of one method, status code and, where they are bound, message counts shares. */
 interface BoundLines {
-  /** A child logger whose bindings are the line's first fields: method and code, then the counts if bound. */
-  readonly logger: Logger;
+  /** The line's first fields: the logger's bindings, method and code, then the counts if bound. */
+  readonly bindings: string;
   /** The start of the line's message: "<method> <code> ". */
-  readonly messagePrefix: string;
+  readonly message: string;
+  /**
+   * `,"message":"<method> <code> `, when no escape changes the message, whatever its length (see PLAIN): the
+   * duration and `ms"` complete it. So it is for every method a service registers.
+   */
+  readonly messageStart: string | undefined;
 }
 
 /**
@@ -93,14 +88,22 @@ function countsOf(messagesIn: number, messagesOut: number): Counts {
   return messagesIn <= 1 && messagesOut <= 1 ? ((messagesIn * 2 + messagesOut) as Counts) : UNBOUND;
 }
 
-function boundLines(logger: Logger, method: string, code: grpc.status, counts: Counts): BoundLines {
+/** Characters that every JSON escape pino may use (see jsonString) leaves as they are. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\ud7ff\ue000-\uffff]*$/;
+
+function boundLines(lines: LineWriter, method: string, code: grpc.status, counts: Counts): BoundLines {
   const codeName = grpc.status[code];
-  // pino puts a child's bindings right after the time, where these fields go.
+  // The fields pino puts right after the time, where these go.
   const bindings =
     counts === UNBOUND
       ? { method, code: codeName }
       : { method, code: codeName, messages_in: counts >> 1, messages_out: counts & 1 };
-  return { logger: logger.child(bindings), messagePrefix: `${method} ${codeName} ` };
+  const message = `${method} ${codeName} `;
+  return {
+    bindings: lines.bindings(bindings),
+    message,
+    messageStart: PLAIN.test(message) ? `${lines.messageKey}"${message}` : undefined,
+  };
 }
 
 export class AccessLog {
@@ -110,6 +113,7 @@ export class AccessLog {
    * serves reach its interceptors (grpc-js answers any other path itself), and each has a few codes: this stays small.
    */
   private readonly bound = new Map<string, BoundLines[]>();
+  private readonly lines: LineWriter;
 
   /** `project`: the Google Cloud project, which the trace field must name; without it no trace fields. */
   constructor(
@@ -117,6 +121,7 @@ export class AccessLog {
     private readonly project: string | undefined,
   ) {
     this.earlyResets = new EarlyResets(logger);
+    this.lines = new LineWriter(logger);
   }
 
   /**
@@ -127,30 +132,36 @@ export class AccessLog {
     if (unstarted && !this.earlyResets.admit(performance.now())) return;
     const level = unstarted ? 'info' : levelFor(code);
     if (!this.logger.isLevelEnabled(level)) return;
-    const durationMs = Math.round((performance.now() - call.started) * 1000) / 1000;
+    // As a string once: it goes into the line twice.
+    const durationMs = `${Math.round((performance.now() - call.started) * 1000) / 1000}`;
     const counts = countsOf(call.messagesIn, call.messagesOut);
-    const peer = peerOf(call.getConnectionInfo());
-    const entry: AccessLine =
+    const { bindings, message, messageStart } = this.linesOf(call.method, code, counts);
+    let fields =
       counts === UNBOUND
-        ? { messages_in: call.messagesIn, messages_out: call.messagesOut, duration_ms: durationMs, peer }
-        : { duration_ms: durationMs, peer };
-    if (code !== grpc.status.OK) entry.details = details;
-    const metadata = call.metadata;
-    if (metadata !== undefined && this.project !== undefined) {
-      const trace = traceFields(
-        this.project,
-        metadata.get('traceparent')[0] as string | undefined,
-        metadata.get('x-cloud-trace-context')[0] as string | undefined,
-      );
-      if (trace !== undefined) Object.assign(entry, trace);
-    }
-    const { logger, messagePrefix } = this.linesOf(call.method, code, counts);
-    logger[level](entry, `${messagePrefix}${durationMs}ms`);
+        ? `${bindings},"messages_in":${call.messagesIn},"messages_out":${call.messagesOut},"duration_ms":${durationMs}`
+        : `${bindings},"duration_ms":${durationMs}`;
+    fields += `,"peer":${jsonString(peerOf(call.getConnectionInfo()))}`;
+    if (code !== grpc.status.OK && details !== undefined) fields += `,"details":${jsonString(details)}`;
+    const trace = this.traceOf(call);
+    if (trace !== undefined) fields += jsonFields(trace);
+    fields +=
+      messageStart !== undefined ? `${messageStart}${durationMs}ms"` : `${this.lines.messageKey}${jsonString(`${message}${durationMs}ms`)}`;
+    this.lines.write(level, fields);
+  }
+
+  /** The call's trace fields, from its trace headers; written after the status details. */
+  private traceOf({ metadata }: LoggedCall): TraceFields | undefined {
+    if (metadata === undefined || this.project === undefined) return undefined;
+    return traceFields(
+      this.project,
+      metadata.get('traceparent')[0] as string | undefined,
+      metadata.get('x-cloud-trace-context')[0] as string | undefined,
+    );
   }
 
   private linesOf(method: string, code: grpc.status, counts: Counts): BoundLines {
     let byCode = this.bound.get(method);
     if (byCode === undefined) this.bound.set(method, (byCode = []));
-    return (byCode[code * COUNTS + counts] ??= boundLines(this.logger, method, code, counts));
+    return (byCode[code * COUNTS + counts] ??= boundLines(this.lines, method, code, counts));
   }
 }

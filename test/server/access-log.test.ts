@@ -2,6 +2,8 @@
 import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
+import { createLogger, type Logger } from '../../src/logger.js';
+import { AccessLog, levelFor, type LoggedCall } from '../../src/server/access-log.js';
 import { traceFields } from '../../src/server/trace.js';
 import { sayHello } from '../helpers/calls.js';
 import { accessLine, eventually, startServer } from '../helpers/server.js';
@@ -105,3 +107,102 @@ t.test("an access line's fields come in the same order for every call, the statu
   t.same(Object.keys(streamed), [...fields, 'message']);
   t.match(streamed, { code: 'OK', messages_in: 1, messages_out: 3 });
 });
+
+t.test('the access line is byte for byte the line pino writes for the same call, whatever its values hold', async (t) => {
+  const written: string[] = [];
+  const destination = { write: (line: string) => void written.push(line) };
+  const loggers = [createLogger('debug', destination), createLogger('debug', destination).child({ worker: 2, pid: 1234 })];
+  const longDetails = `"${'quoted and long, '.repeat(8)}"`;
+  const details = ['say "hi"', 'back\\slash', 'two\nlines\r\n', 'tab\there', '\u0000\u001f\u007f', 'ünïcødé 漢字 😀', 'lone \ud800 surrogate', 'lone \udc00 "quoted"', '\u2028\u2029', '', longDetails, `${longDetails}\ud800`];
+  const peers: Array<Partial<ConnectionInfo>> = [
+    { remoteAddress: '127.0.0.1', remotePort: 50051 },
+    { remoteAddress: '::1', remotePort: 443 },
+    { remoteAddress: 'fe80::1%eth0', remotePort: 8080 },
+    { remoteAddress: '::ffff:10.0.0.1' },
+    {},
+    { remoteAddress: 'a "peer"\n', remotePort: 1 },
+  ];
+  const traced = (name: string, value: string): grpc.Metadata => {
+    const metadata = new grpc.Metadata();
+    metadata.set(name, value);
+    return metadata;
+  };
+  const calls: Array<{ method?: string; code: grpc.status; details?: string; counts?: [number, number]; peer?: Partial<ConnectionInfo>; metadata?: grpc.Metadata; project?: string; unstarted?: boolean }> = [
+    { code: grpc.status.OK },
+    { code: grpc.status.OK, counts: [1, 100], metadata: traced('traceparent', `00-${TRACE}-00f067aa0ba902b7-01`), project: 'my-project' },
+    { code: grpc.status.OK, counts: [0, 0], metadata: traced('x-cloud-trace-context', `${TRACE}/12345`), project: 'a "project"' },
+    { code: grpc.status.CANCELLED, counts: [0, 0], unstarted: true },
+    { code: grpc.status.UNKNOWN, details: undefined, counts: [7, 3] },
+    { code: grpc.status.RESOURCE_EXHAUSTED, details: 'too many calls', metadata: traced('x-cloud-trace-context', TRACE), project: 'p' },
+    // Methods no service registers, which a client names as it likes.
+    { method: '/a"b/c\n', code: grpc.status.UNIMPLEMENTED, details: 'no such method' },
+    { method: `/${'very.long.package.'.repeat(5)}Service/Method`, code: grpc.status.OK },
+    { method: `/${'long.'.repeat(20)}\ud800/M`, code: grpc.status.INVALID_ARGUMENT, details: 'x' },
+    ...details.map((value) => ({ code: grpc.status.INVALID_ARGUMENT, details: value, counts: [1, 0] as [number, number] })),
+    ...peers.map((peer) => ({ code: grpc.status.OK, peer })),
+  ];
+  let compared = 0;
+  for (const logger of loggers) {
+    for (const [index, { method = '/helloworld.Greeter/SayHello', code, details, counts: [messagesIn, messagesOut] = [1, 1], peer = peers[0]!, metadata, project, unstarted = false }] of calls.entries()) {
+      const accessLog = new AccessLog(logger, project);
+      const call: LoggedCall = {
+        method,
+        started: performance.now() - 1.5,
+        messagesIn,
+        messagesOut,
+        metadata,
+        getConnectionInfo: () => ({ localAddress: '127.0.0.1', localPort: 8080, ...peer }) as ConnectionInfo,
+      };
+      // Twice: the line of a method and code seen before is built from what the first one serialized.
+      for (let i = 0; i < 2; i += 1) {
+        written.length = 0;
+        // One clock for both lines, so that their time fields are the same string (held only while they are written).
+        const realNow = Date.now;
+        const now = realNow();
+        Date.now = () => now;
+        try {
+          accessLog.write(call, code, details, unstarted);
+          const { duration_ms: durationMs } = JSON.parse(written[0]!) as { duration_ms: number };
+          pinoLine(logger, call, code, details, unstarted, durationMs, project);
+        } finally {
+          Date.now = realNow;
+        }
+        t.equal(written.length, 2, 'one line each');
+        const [ours = '', pinos = ''] = written;
+        // Named by index: some of these values would break the test's own report.
+        t.equal(ours, pinos, `call ${index}, ${grpc.status[code]}`);
+        t.same(Object.keys(JSON.parse(ours) as object), Object.keys(JSON.parse(pinos) as object));
+        compared += 1;
+      }
+    }
+  }
+  t.equal(compared, loggers.length * calls.length * 2);
+});
+
+type ConnectionInfo = ReturnType<LoggedCall['getConnectionInfo']>;
+
+/** The line as pino writes it: the call's method and code (and counts of 0 or 1) a child's bindings, the rest its merging object. */
+function pinoLine(
+  logger: Logger,
+  call: LoggedCall,
+  code: grpc.status,
+  details: string | undefined,
+  unstarted: boolean,
+  durationMs: number,
+  project: string | undefined,
+): void {
+  const { remoteAddress, remotePort } = call.getConnectionInfo();
+  const peer = !remoteAddress ? 'unknown' : remotePort ? `${remoteAddress}:${remotePort}` : remoteAddress;
+  const bound = call.messagesIn <= 1 && call.messagesOut <= 1;
+  const codeName = grpc.status[code];
+  const child = logger.child(
+    bound ? { method: call.method, code: codeName, messages_in: call.messagesIn, messages_out: call.messagesOut } : { method: call.method, code: codeName },
+  );
+  const entry: Record<string, unknown> = bound
+    ? { duration_ms: durationMs, peer }
+    : { messages_in: call.messagesIn, messages_out: call.messagesOut, duration_ms: durationMs, peer };
+  if (code !== grpc.status.OK) entry.details = details;
+  const trace = call.metadata && traceFields(project, call.metadata.get('traceparent')[0] as string, call.metadata.get('x-cloud-trace-context')[0] as string);
+  if (trace !== undefined) Object.assign(entry, trace);
+  child[unstarted ? 'info' : levelFor(code)](entry, `${call.method} ${codeName} ${durationMs}ms`);
+}
