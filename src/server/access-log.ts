@@ -9,12 +9,14 @@
 // counts when each is 0 or 1, as on every unary call and at one end of every
 // streaming one: they come right after the code on every line. Calls that end
 // before their request arrived (client resets, mostly) are rate-limited: see
-// early-resets.ts.
+// early-resets.ts. With tracing on, the trace fields name the call's own span
+// when it is sampled (exported), else the caller's, as with tracing off.
 import * as grpc from '@grpc/grpc-js';
 import type { Level } from 'pino';
 import type { Logger } from '../logger.js';
 import { EarlyResets } from './early-resets.js';
-import { traceFields } from './trace.js';
+import type { Span } from '@opentelemetry/api';
+import { sampledSpan, spanTraceFields, traceFields } from './trace.js';
 
 type ConnectionInfo = ReturnType<grpc.ServerInterceptingCall['getConnectionInfo']>;
 
@@ -27,6 +29,8 @@ export interface LoggedCall {
   readonly messagesOut: number;
   /** The request metadata, once it has arrived. */
   readonly metadata: grpc.Metadata | undefined;
+  /** The call's own span when tracing is on: the line names it, so Cloud Logging shows the two together. */
+  readonly span: Span | undefined;
   getConnectionInfo(): ConnectionInfo;
 }
 
@@ -136,7 +140,10 @@ export class AccessLog {
         : { duration_ms: durationMs, peer };
     if (code !== grpc.status.OK) entry.details = details;
     const metadata = call.metadata;
-    if (metadata !== undefined && this.project !== undefined) {
+    const span = call.span === undefined ? undefined : sampledSpan(call.span);
+    if (span !== undefined && this.project !== undefined) {
+      Object.assign(entry, spanTraceFields(this.project, span));
+    } else if (metadata !== undefined && this.project !== undefined) {
       const trace = traceFields(
         this.project,
         metadata.get('traceparent')[0] as string | undefined,
