@@ -2,8 +2,9 @@
 // whether to take the call on, keeps it in the list of calls in flight
 // (in-flight.ts) while it runs, tells call-bounds.ts what its replies hold, and
 // has access-log.ts write its line when it ends, with the status that went on
-// the wire (call-transport.ts); each of those decides for itself, this file
-// only counts and wires.
+// the wire (call-transport.ts), and, with tracing on, tracing.ts start the
+// call's span when its metadata arrives and end it with that status; each of
+// those decides for itself, this file only counts and wires.
 //
 // It runs on every call and every message, so it is built to cost little: one
 // object per call (TrackedCall is at once the call the handler talks to, the
