@@ -1,4 +1,4 @@
-// An OTLP/HTTP receiver for tests: it takes POST /v1/traces with a protobuf body, as a collector does, and
+// An OTLP/HTTP receiver for tests: it takes POST /v1/traces and /v1/metrics with a protobuf body, as a collector does, and
 // decodes it with the official opentelemetry-proto definitions (shipped as .proto files by
 // @opentelemetry/otlp-grpc-exporter-base 0.38, a devDependency kept for them alone), not with the SDK's own
 // encoder, so what is checked is what went on the wire.
@@ -14,13 +14,22 @@ const PROTOS = join(dirname(createRequire(import.meta.url).resolve('@opentelemet
 function loadProtos(): protobuf.Root {
   const root = new protobuf.Root();
   root.resolvePath = (_origin, target) => join(PROTOS, target);
-  root.loadSync('opentelemetry/proto/collector/trace/v1/trace_service.proto');
+  root.loadSync(['opentelemetry/proto/collector/trace/v1/trace_service.proto', 'opentelemetry/proto/collector/metrics/v1/metrics_service.proto']);
   return root;
 }
 
 const root = loadProtos();
 const ExportTraceServiceRequest = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
 const ExportTraceServiceResponse = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse');
+const ExportMetricsServiceRequest = root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest');
+
+/** The names of the metrics in an export, with their resource's service.name. */
+function decodeMetricNames(body: Buffer): string[] {
+  const request = ExportMetricsServiceRequest.toObject(ExportMetricsServiceRequest.decode(body), { defaults: true }) as {
+    resourceMetrics: { scopeMetrics: { metrics: { name: string }[] }[] }[];
+  };
+  return request.resourceMetrics.flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.name)));
+}
 
 /** A span as received, ids in hex, attributes as plain values. */
 export interface ReceivedSpan {
@@ -101,7 +110,9 @@ export interface OtlpReceiver {
   readonly endpoint: string;
   /** Every span received so far, in the order they came. */
   readonly spans: ReceivedSpan[];
-  /** What the requests that were not a protobuf export to /v1/traces were (path and content type): none, if all is well. */
+  /** The name of every metric in every export to /v1/metrics, in the order they came. */
+  readonly metrics: string[];
+  /** What the requests that were not a protobuf export to /v1/traces or /v1/metrics were (path and content type): none, if all is well. */
   readonly rejected: string[];
 }
 
@@ -109,15 +120,18 @@ export interface OtlpReceiver {
 export async function startOtlpReceiver(t: Teardown): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const rejected: string[] = [];
+  const metrics: string[] = [];
   const server = createServer((request, response) => {
     void bodyOf(request).then((body) => {
       const type = request.headers['content-type'];
-      if (request.method !== 'POST' || request.url !== '/v1/traces' || type !== 'application/x-protobuf') {
+      if (request.method !== 'POST' || !['/v1/traces', '/v1/metrics'].includes(request.url ?? '') || type !== 'application/x-protobuf') {
         rejected.push(`${request.method} ${request.url} ${type}`);
         response.writeHead(404).end();
         return;
       }
-      spans.push(...decodeSpans(body));
+      if (request.url === '/v1/metrics') metrics.push(...decodeMetricNames(body));
+      else spans.push(...decodeSpans(body));
+      // Both responses are empty messages: one encoding serves.
       const reply = ExportTraceServiceResponse.encode(ExportTraceServiceResponse.create({})).finish();
       response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(reply);
     });
@@ -129,5 +143,5 @@ export async function startOtlpReceiver(t: Teardown): Promise<OtlpReceiver> {
     server.close();
   });
   const { port } = server.address() as { port: number };
-  return { endpoint: `http://127.0.0.1:${port}`, spans, rejected };
+  return { endpoint: `http://127.0.0.1:${port}`, spans, metrics, rejected };
 }

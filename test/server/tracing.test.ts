@@ -3,8 +3,13 @@
 import { once } from 'node:events';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import { connect } from 'node:http2';
+import { PassThrough } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import t, { type Test } from 'tap';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { otlpMetricReader } from '../../src/server/otlp.js';
 import { collect, sayHello } from '../helpers/calls.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
 import { accessLine, eventually, startServer, type LogLine } from '../helpers/server.js';
@@ -106,7 +111,7 @@ const SLOW_REPLIES_REQUEST = Buffer.from([0, 0, 0, 0, 9, 0x0a, 3, 0x41, 0x64, 0x
 
 t.test('a server stream its deadline ends ends its span with DEADLINE_EXCEEDED, an error', async (t) => {
   const receiver = await startOtlpReceiver(t);
-  const { address } = await tracedServer(t, receiver);
+  const { address, logs } = await tracedServer(t, receiver);
   // A bare HTTP/2 client keeps no timer of its own: only the server's deadline can end the call.
   const session = connect(`http://${address}`);
   session.on('error', () => {});
@@ -117,8 +122,11 @@ t.test('a server stream its deadline ends ends its span with DEADLINE_EXCEEDED, 
   const trailers = await new Promise<Record<string, unknown>>((resolve) => stream.once('trailers', resolve));
   t.equal(trailers['grpc-status'], String(grpc.status.DEADLINE_EXCEEDED));
   const span = await spanNamed(receiver, 'the stream\'s span', (s) => s.name === 'helloworld.Greeter/LotsOfReplies');
-  t.equal(span.attributes['rpc.grpc.status_code'], grpc.status.DEADLINE_EXCEEDED);
-  t.equal(span.status.code, STATUS_ERROR);
+  // The span ends with the code the access line records, and DEADLINE_EXCEEDED, a server error, sets its status.
+  const line = await accessLine(logs, REPLIES);
+  t.equal(grpc.status[span.attributes['rpc.grpc.status_code'] as number], line.code, "the span's code is the access line's");
+  t.equal(span.status.code, line.code === 'DEADLINE_EXCEEDED' ? STATUS_ERROR : STATUS_UNSET);
+  t.equal(line.code, 'DEADLINE_EXCEEDED');
 });
 
 t.test("the default sampler follows the caller's sampled flag: an unsampled call is not exported, and its line names the caller's span", async (t) => {
@@ -185,4 +193,17 @@ t.test('a collector that resets every connection fails no call, and its errors m
   await eventually(() => errors().length > 0, 5000, 'the export error line');
   t.equal(errors().length, 1, 'one line for several failed exports');
   t.equal(errors()[0]?.severity, 'ERROR');
+});
+
+t.test('otlpMetricReader pushes a MeterProvider\'s metrics to the same collector over OTLP/HTTP', async (t) => {
+  const receiver = await startOtlpReceiver(t);
+  const config = loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_TRACES_EXPORTER: 'none' });
+  const reader = otlpMetricReader(config, createLogger('info', new PassThrough()));
+  t.ok(reader, 'a reader, the endpoint being set');
+  const provider = new MeterProvider({ readers: [reader!] });
+  t.teardown(() => provider.shutdown());
+  provider.getMeter('test').createCounter('test.calls').add(3);
+  await provider.forceFlush();
+  t.same(receiver.metrics, ['test.calls']);
+  t.equal(otlpMetricReader(loadConfig({}), createLogger('info', new PassThrough())), undefined, 'no reader without an endpoint');
 });
