@@ -51,6 +51,7 @@ class EndedCall implements LoggedCall {
   readonly messagesIn: number;
   readonly messagesOut: number;
   readonly metadata = undefined;
+  readonly span = undefined;
   private readonly remotePort: number;
 
   constructor(kind: Kind, i: number) {

@@ -38,7 +38,7 @@ import { frameMessage } from '../src/load/wire/framing.js';
 import { openWorkers } from '../src/load/workers.js';
 import { measureColdStarts, type Start } from './cold-start.js';
 import { http2Floor } from './http2-floor.js';
-import { pairedSaturation, VARIANTS as SERVER_VARIANTS, WORKLOADS, workersSaturation, type WindowFigure } from './server-saturation.js';
+import { pairedSaturation, serverVariants, TRACING_VARIANT, WORKLOADS, workersSaturation, type WindowFigure } from './server-saturation.js';
 import {
   childPids, cpuSecondsOf, h2loadInstalled, machineTicks, median, pinGeneratorApart, ratio, rssMiB, runH2load, startServer, usPer, writeResults,
   type BenchServer, type ServerKind,
@@ -49,6 +49,9 @@ const quick = process.argv.includes('--quick');
 const saturationOnly = process.argv.includes('--saturation');
 /** Only the server-side section: the server at saturation against bare grpc-js, and cold start. */
 const serverOnly = process.argv.includes('--server');
+/** The server-side section also pairs the project with tracing on (every call sampled, exported over OTLP). */
+const tracing = process.argv.includes('--tracing');
+const SERVER_VARIANTS = serverVariants(tracing);
 const windowsArg = process.argv.indexOf('--windows');
 /** Paired windows per server and workload at saturation: the targets are judged on these. */
 const WINDOWS = windowsArg > 0 ? Number(process.argv[windowsArg + 1]) : quick ? 1 : 5;
@@ -342,7 +345,7 @@ function quartiles(values: readonly number[]): string {
  */
 async function serverSide(pinned: boolean): Promise<Record<string, unknown>> {
   const loadBefore = loadavg();
-  const { paired, baselineInPair } = await pairedSaturation(WINDOWS, WINDOW_SECONDS);
+  const { paired, baselineInPair } = await pairedSaturation(WINDOWS, WINDOW_SECONDS, SERVER_VARIANTS);
   const names = SERVER_VARIANTS.map((v) => v.name);
   const others = names.slice(1);
   const rows: Row[] = [];
@@ -380,6 +383,15 @@ async function serverSide(pinned: boolean): Promise<Record<string, unknown>> {
   console.log("ratio: median of the windows' own ratios to the baseline paired with it [middle half of them]");
   printTable('workload: figure', rows, names);
   if (rows.some((r) => r.saturated?.some(Boolean))) console.log(SATURATED_NOTE);
+  if (tracing) {
+    // Both against the same baseline: their ratios' quotient is tracing on against off (target ≥ 0.90).
+    const column = (name: string) => SERVER_VARIANTS.findIndex((v) => v.name === name);
+    for (const row of rows.filter((r) => r.figure.includes('calls/s'))) {
+      const on = row.ratios![column(TRACING_VARIANT.name)]!;
+      const off = row.ratios![column('project')]!;
+      console.log(`  ${row.figure}: tracing 100 % ÷ tracing off ${(on / off).toFixed(2)}`);
+    }
+  }
   const load = (l: number[]): string => l.map((x) => x.toFixed(1)).join(', ');
   console.log(`load average (1, 5, 15 min): ${load(loadBefore)} before, ${load(loadAfter)} after; ${pinned ? 'servers on CPU 0, generators on CPU 1' : 'not pinned'}`);
 

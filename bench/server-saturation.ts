@@ -24,12 +24,15 @@ import { DEFAULTS, requestFor, type LoadPlan, type Shape } from '../src/load/pla
 import { buildReport } from '../src/load/report.js';
 import { openLoad } from '../src/load/runner.js';
 import { frameMessage } from '../src/load/wire/framing.js';
+import { startOtlpSink } from './otlp-sink.js';
 import { childPids, cpuSecondsOf, runH2load, usPer, startServer, type BenchServer, type H2loadPlan, type ServerKind } from './servers.js';
 
 export interface Variant {
   readonly name: string;
   readonly kind: ServerKind;
   readonly env: Record<string, string>;
+  /** Exports its spans to an OTLP sink (bench/otlp-sink.ts) that the bench starts. */
+  readonly otlp?: true;
 }
 
 /** The first is the baseline every other is paired with. */
@@ -39,6 +42,14 @@ export const VARIANTS: readonly Variant[] = [
   { name: 'project', kind: 'project', env: {} },
   { name: 'project, log off', kind: 'project', env: { LOG_LEVEL: 'warn' } },
 ];
+
+/** With --tracing: the project with a span per call, every call sampled, exported over OTLP/HTTP. */
+export const TRACING_VARIANT: Variant = { name: 'project, tracing 100 %', kind: 'project', env: { OTEL_TRACES_SAMPLER: 'always_on' }, otlp: true };
+
+/** The variants bench:server pairs with the baseline: VARIANTS, and the tracing one with --tracing. */
+export function serverVariants(tracing: boolean): readonly Variant[] {
+  return tracing ? [...VARIANTS, TRACING_VARIANT] : VARIANTS;
+}
 
 const MESSAGES = 100;
 
@@ -178,12 +189,16 @@ export interface ServerSaturation {
 }
 
 /** Paired windows for every workload and variant: `windows` per pair, `seconds` each. */
-export async function pairedSaturation(windows: number, seconds: number): Promise<Omit<ServerSaturation, 'workers'>> {
+export async function pairedSaturation(windows: number, seconds: number, variants: readonly Variant[] = VARIANTS): Promise<Omit<ServerSaturation, 'workers'>> {
   const servers: BenchServer[] = [];
+  const sink = variants.some((v) => v.otlp) ? await startOtlpSink() : undefined;
   const paired: PairedFigures = {};
   const baselineInPair: Record<string, Record<string, WindowFigure[]>> = {};
   try {
-    for (const variant of VARIANTS) servers.push(await startServer(variant.kind, variant.env, 'server-saturation', { shipped: true }));
+    for (const variant of variants) {
+      const env = variant.otlp && sink ? { ...variant.env, OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint } : variant.env;
+      servers.push(await startServer(variant.kind, env, 'server-saturation', { shipped: true }));
+    }
     await checkRequests(servers[0]!);
     await checkRequests(servers[2]!);
     for (const workload of WORKLOADS) {
@@ -191,18 +206,20 @@ export async function pairedSaturation(windows: number, seconds: number): Promis
       await loadAtOnce(workload, servers, 2);
       for (let window = 1; window <= windows; window += 1) {
         // Rotate the order of the pairs, so that drift in the machine's load does not favour one.
-        for (let k = 1; k < VARIANTS.length; k += 1) {
-          const i = 1 + ((k + window) % (VARIANTS.length - 1));
-          process.stdout.write(`  ${workload.name}, window ${window} of ${windows}: baseline and ${VARIANTS[i]!.name} at once…\n`);
+        for (let k = 1; k < variants.length; k += 1) {
+          const i = 1 + ((k + window) % (variants.length - 1));
+          process.stdout.write(`  ${workload.name}, window ${window} of ${windows}: baseline and ${variants[i]!.name} at once…\n`);
           const [base, other] = await loadAtOnce(workload, [servers[0]!, servers[i]!], seconds);
-          ((paired[VARIANTS[i]!.name] ??= {})[workload.name] ??= []).push(other!);
-          ((baselineInPair[VARIANTS[i]!.name] ??= {})[workload.name] ??= []).push(base!);
+          ((paired[variants[i]!.name] ??= {})[workload.name] ??= []).push(other!);
+          ((baselineInPair[variants[i]!.name] ??= {})[workload.name] ??= []).push(base!);
         }
       }
     }
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
+    sink?.close();
   }
+  if (sink !== undefined && sink.exports() === 0) throw new Error('the tracing variant exported no spans: its figures would not include export');
   return { paired, baselineInPair };
 }
 

@@ -22,24 +22,35 @@ const EXTERNAL = ['@grpc/grpc-js'];
  * bundled file would be dist/. In each bundled package file, __dirname and __filename become that
  * file's own place in its package, found at run time wherever npm installed the package.
  */
-const packageDirname: Plugin = {
-  name: 'package-dirname',
+function withPackageDirname(path: string, contents: string): string {
+  if (!/\b__(dirname|filename)\b/.test(contents)) return contents;
+  const inPackage = /[\\/]node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)[\\/](.*)$/.exec(path)!;
+  const [name, file] = [inPackage[1]!.replace(/\\/g, '/'), inPackage[2]!.replace(/\\/g, '/')];
+  if (path.split(/[\\/]node_modules[\\/]/).length > 2) {
+    throw new Error(`${path} uses __dirname inside a nested package; resolve it from the package that holds it`);
+  }
+  const dir = file.split('/').slice(0, -1).join('/');
+  return contents
+    .replace(/\b__dirname\b/g, `__packagePath(${JSON.stringify(name)}, ${JSON.stringify(dir)})`)
+    .replace(/\b__filename\b/g, `__packagePath(${JSON.stringify(name)}, ${JSON.stringify(file)})`);
+}
+
+/**
+ * A package's import() of one of its own files would be a chunk of its own, and every chunk is named
+ * main-server (@opentelemetry/resources picks its machine-id reader so): it is bundled into the one file
+ * instead, as a require() that esbuild resolves at build time.
+ */
+function withoutRelativeDynamicImports(contents: string): string {
+  return contents.replace(/\bimport\((['"]\.{1,2}\/[^'"]+['"])\)/g, 'Promise.resolve(require($1))');
+}
+
+const packageFiles: Plugin = {
+  name: 'package-files',
   setup(build) {
     build.onLoad({ filter: /[\\/]node_modules[\\/].*\.[cm]?js$/ }, async (args) => {
-      const contents = await readFile(args.path, 'utf8');
-      if (!/\b__(dirname|filename)\b/.test(contents)) return undefined;
-      const inPackage = /[\\/]node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)[\\/](.*)$/.exec(args.path)!;
-      const [name, file] = [inPackage[1]!.replace(/\\/g, '/'), inPackage[2]!.replace(/\\/g, '/')];
-      if (args.path.split(/[\\/]node_modules[\\/]/).length > 2) {
-        throw new Error(`${args.path} uses __dirname inside a nested package; resolve it from the package that holds it`);
-      }
-      const dir = file.split('/').slice(0, -1).join('/');
-      return {
-        contents: contents
-          .replace(/\b__dirname\b/g, `__packagePath(${JSON.stringify(name)}, ${JSON.stringify(dir)})`)
-          .replace(/\b__filename\b/g, `__packagePath(${JSON.stringify(name)}, ${JSON.stringify(file)})`),
-        loader: 'js',
-      };
+      const original = await readFile(args.path, 'utf8');
+      const contents = withoutRelativeDynamicImports(withPackageDirname(args.path, original));
+      return contents === original ? undefined : { contents, loader: 'js' };
     });
   },
 };
@@ -64,6 +75,6 @@ await build({
   external: EXTERNAL,
   banner: { js: banner },
   sourcemap: 'linked',
-  plugins: [packageDirname],
+  plugins: [packageFiles],
   logLevel: 'warning',
 });

@@ -51,6 +51,8 @@ export interface Config {
   readonly auth: AuthConfig | undefined;
   /** Serve TLS with this certificate and key; undefined serves plaintext HTTP/2 (h2c), as Cloud Run and Knative expect. */
   readonly tls: TlsConfig | undefined;
+  /** OpenTelemetry export over OTLP (the standard OTEL_* variables); see OtelConfig. */
+  readonly otel: OtelConfig;
   /** What the platform tells us about where we run, for the streaming decision and logs. */
   readonly platform: {
     readonly kService: string | undefined;
@@ -72,6 +74,57 @@ export interface TlsConfig {
   /** The files' contents, read (and checked to be a certificate and its key) by loadConfig. */
   readonly cert: Buffer;
   readonly key: Buffer;
+}
+
+/**
+ * The standard OpenTelemetry variables this server reads (the SDK's own readers are never left to read them:
+ * every value is passed to it explicitly). Nothing is exported unless an OTLP endpoint is set.
+ */
+export interface OtelConfig {
+  /** service.name (OTEL_SERVICE_NAME, else K_SERVICE, else cloudrun-grpc). */
+  readonly serviceName: string;
+  /** OTEL_RESOURCE_ATTRIBUTES, decoded. */
+  readonly resourceAttributes: Readonly<Record<string, string>>;
+  /** A span per RPC exported here; undefined when traces are off (no endpoint, OTEL_TRACES_EXPORTER=none, OTEL_SDK_DISABLED=true). */
+  readonly traces: OtlpTraces | undefined;
+  /** Metrics pushed here every intervalMs; undefined when off, as for traces. */
+  readonly metrics: OtlpMetrics | undefined;
+}
+
+/** Where one signal goes: OTLP over HTTP, protobuf-encoded. */
+export interface OtlpExport {
+  /** The full URL (OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT as is, or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/<signal>). */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly compression: 'gzip' | 'none';
+}
+
+export type SamplerName =
+  | 'always_on'
+  | 'always_off'
+  | 'traceidratio'
+  | 'parentbased_always_on'
+  | 'parentbased_always_off'
+  | 'parentbased_traceidratio';
+
+export interface OtlpTraces extends OtlpExport {
+  readonly sampler: SamplerName;
+  /** OTEL_TRACES_SAMPLER_ARG: the share of traces kept by the two ratio samplers (default 1). */
+  readonly samplerRatio: number;
+  /** The batch span processor: OTEL_BSP_SCHEDULE_DELAY, …MAX_QUEUE_SIZE, …MAX_EXPORT_BATCH_SIZE, …EXPORT_TIMEOUT. */
+  readonly batch: {
+    readonly scheduleDelayMs: number;
+    readonly maxQueueSize: number;
+    readonly maxExportBatchSize: number;
+    readonly exportTimeoutMs: number;
+  };
+}
+
+export interface OtlpMetrics extends OtlpExport {
+  /** OTEL_METRIC_EXPORT_INTERVAL and OTEL_METRIC_EXPORT_TIMEOUT. */
+  readonly intervalMs: number;
+  readonly exportTimeoutMs: number;
 }
 
 /** What the client CLI takes from the environment. */
@@ -231,6 +284,123 @@ function readAuth(env: Env): AuthConfig | undefined {
   return Object.freeze({ audiences: Object.freeze(audiences), allowedEmails: Object.freeze(allowedEmails) });
 }
 
+const SAMPLERS: readonly SamplerName[] = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+];
+/** OTLP over HTTP with protobuf bodies, the specification's default and what Google's collector takes on 4318. */
+const OTLP_PROTOCOLS = ['http/protobuf'] as const;
+const OTLP_EXPORTERS = ['otlp', 'none'] as const;
+const OTLP_COMPRESSIONS = ['gzip', 'none'] as const;
+const MAX_MS = 2 ** 31 - 1;
+
+/** A `key=value,key=value` list (OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_HEADERS), values percent-decoded. */
+function readKeyValues(env: Env, name: string): Record<string, string> {
+  const pairs: Record<string, string> = {};
+  for (const item of readList(env, name)) {
+    const eq = item.indexOf('=');
+    const key = item.slice(0, eq).trim();
+    if (eq <= 0 || key === '') throw new ConfigError(name, `"${item}" is not key=value`);
+    try {
+      pairs[key] = decodeURIComponent(item.slice(eq + 1).trim());
+    } catch {
+      throw new ConfigError(name, `the value of "${key}" is not percent-encoded correctly`);
+    }
+  }
+  return pairs;
+}
+
+/** An http(s) URL, or undefined when the variable is unset. */
+function readUrl(env: Env, name: string): URL | undefined {
+  const raw = read(env, name);
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `"${raw}" is not a URL: give one such as http://localhost:4318`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(name, `"${raw}" is not an http or https URL: give one such as http://localhost:4318`);
+  }
+  return url;
+}
+
+/**
+ * Where one signal (`TRACES`, `METRICS`) is exported, or undefined when it is not: no endpoint for it, or its
+ * OTEL_<SIGNAL>_EXPORTER is none. The specific variables win over the general ones, as the specification says.
+ */
+function readOtlpExport(env: Env, signal: 'TRACES' | 'METRICS', disabled: boolean): OtlpExport | undefined {
+  const exporter = readChoice(env, `OTEL_${signal}_EXPORTER`, OTLP_EXPORTERS, 'otlp');
+  for (const name of ['OTEL_EXPORTER_OTLP_PROTOCOL', `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`]) {
+    readChoice(env, name, OTLP_PROTOCOLS, 'http/protobuf');
+  }
+  const specific = readUrl(env, `OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`);
+  const general = readUrl(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  const headers = { ...readKeyValues(env, 'OTEL_EXPORTER_OTLP_HEADERS'), ...readKeyValues(env, `OTEL_EXPORTER_OTLP_${signal}_HEADERS`) };
+  const timeoutMs = readInteger(
+    env,
+    `OTEL_EXPORTER_OTLP_${signal}_TIMEOUT`,
+    readInteger(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', 10_000, 1, MAX_MS),
+    1,
+    MAX_MS,
+  );
+  const compression = readChoice(
+    env,
+    `OTEL_EXPORTER_OTLP_${signal}_COMPRESSION`,
+    OTLP_COMPRESSIONS,
+    readChoice(env, 'OTEL_EXPORTER_OTLP_COMPRESSION', OTLP_COMPRESSIONS, 'none'),
+  );
+  if (disabled || exporter === 'none') return undefined;
+  let url: string;
+  if (specific !== undefined) url = specific.href;
+  else if (general !== undefined) url = `${general.href.replace(/\/$/, '')}/v1/${signal.toLowerCase()}`;
+  else return undefined;
+  return { url, headers: Object.freeze(headers), timeoutMs, compression };
+}
+
+/** OTEL_TRACES_SAMPLER_ARG: a ratio from 0 to 1, read only by the ratio samplers (others ignore it, as the specification says). */
+function readSamplerRatio(env: Env, sampler: SamplerName): number {
+  const raw = read(env, 'OTEL_TRACES_SAMPLER_ARG');
+  if (raw === undefined || !sampler.endsWith('traceidratio')) return 1;
+  const ratio = Number(raw);
+  if (!/^\d*\.?\d+(e-?\d+)?$/i.test(raw) || !(ratio >= 0 && ratio <= 1)) {
+    throw new ConfigError('OTEL_TRACES_SAMPLER_ARG', `"${raw}" is not a ratio from 0 to 1 (for ${sampler})`);
+  }
+  return ratio;
+}
+
+function readOtel(env: Env): OtelConfig {
+  const disabled = readChoice(env, 'OTEL_SDK_DISABLED', ['true', 'false'], 'false') === 'true';
+  const resourceAttributes = readKeyValues(env, 'OTEL_RESOURCE_ATTRIBUTES');
+  const sampler = readChoice(env, 'OTEL_TRACES_SAMPLER', SAMPLERS, 'parentbased_always_on');
+  const samplerRatio = readSamplerRatio(env, sampler);
+  const batch = Object.freeze({
+    scheduleDelayMs: readInteger(env, 'OTEL_BSP_SCHEDULE_DELAY', 5000, 0, MAX_MS),
+    maxQueueSize: readInteger(env, 'OTEL_BSP_MAX_QUEUE_SIZE', 2048, 1, 1_000_000),
+    maxExportBatchSize: readInteger(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 512, 1, 1_000_000),
+    exportTimeoutMs: readInteger(env, 'OTEL_BSP_EXPORT_TIMEOUT', 30_000, 1, MAX_MS),
+  });
+  if (batch.maxExportBatchSize > batch.maxQueueSize) {
+    throw new ConfigError('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', `${batch.maxExportBatchSize} is more than OTEL_BSP_MAX_QUEUE_SIZE (${batch.maxQueueSize})`);
+  }
+  const intervalMs = readInteger(env, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000, 1, MAX_MS);
+  // The SDK refuses a timeout longer than the interval: the default shrinks to fit, a value set must.
+  const metricTimeoutMs = readInteger(env, 'OTEL_METRIC_EXPORT_TIMEOUT', Math.min(30_000, intervalMs), 1, intervalMs);
+  const traces = readOtlpExport(env, 'TRACES', disabled);
+  const metrics = readOtlpExport(env, 'METRICS', disabled);
+  return Object.freeze({
+    serviceName: read(env, 'OTEL_SERVICE_NAME') ?? resourceAttributes['service.name'] ?? read(env, 'K_SERVICE') ?? 'cloudrun-grpc',
+    resourceAttributes: Object.freeze(resourceAttributes),
+    traces: traces && Object.freeze({ ...traces, sampler, samplerRatio, batch }),
+    metrics: metrics && Object.freeze({ ...metrics, intervalMs, exportTimeoutMs: metricTimeoutMs }),
+  });
+}
+
 function readPem(variable: string, file: string): Buffer {
   try {
     return readFileSync(file);
@@ -281,6 +451,7 @@ export function loadConfig(env: Env = process.env): Config {
     xdsServer: readXdsServer(env),
     auth: readAuth(env),
     tls: readTls(env),
+    otel: readOtel(env),
     platform: Object.freeze({
       kService: read(env, 'K_SERVICE'),
       kRevision: read(env, 'K_REVISION'),

@@ -10,13 +10,16 @@
 // pino (a child logger's bindings) the first time a method ends with a code. The
 // rest of the line is a few numbers and the peer, escaped only where a character
 // needs it. Calls that end before their request arrived (client resets, mostly)
-// are rate-limited: see early-resets.ts.
+// are rate-limited: see early-resets.ts. With tracing on, the trace fields name
+// the call's own span when it is sampled (exported), else the caller's, as with
+// tracing off.
 import * as grpc from '@grpc/grpc-js';
 import type { Level } from 'pino';
 import { jsonFields, jsonString, LineWriter } from '../log-line.js';
 import type { Logger } from '../logger.js';
 import { EarlyResets } from './early-resets.js';
-import { traceFields, type TraceFields } from './trace.js';
+import type { Span } from '@opentelemetry/api';
+import { sampledSpan, spanTraceFields, traceFields, type TraceFields } from './trace.js';
 
 type ConnectionInfo = ReturnType<grpc.ServerInterceptingCall['getConnectionInfo']>;
 
@@ -29,6 +32,8 @@ export interface LoggedCall {
   readonly messagesOut: number;
   /** The request metadata, once it has arrived. */
   readonly metadata: grpc.Metadata | undefined;
+  /** The call's own span when tracing is on: the line names it, so Cloud Logging shows the two together. */
+  readonly span: Span | undefined;
   getConnectionInfo(): ConnectionInfo;
 }
 
@@ -149,9 +154,12 @@ export class AccessLog {
     this.lines.write(level, fields);
   }
 
-  /** The call's trace fields, from its trace headers; written after the status details. */
-  private traceOf({ metadata }: LoggedCall): TraceFields | undefined {
-    if (metadata === undefined || this.project === undefined) return undefined;
+  /** The call's trace fields: its own span's when sampled, else from its trace headers; written after the status details. */
+  private traceOf({ metadata, span }: LoggedCall): TraceFields | undefined {
+    if (this.project === undefined) return undefined;
+    const sampled = span === undefined ? undefined : sampledSpan(span);
+    if (sampled !== undefined) return spanTraceFields(this.project, sampled);
+    if (metadata === undefined) return undefined;
     return traceFields(
       this.project,
       metadata.get('traceparent')[0] as string | undefined,

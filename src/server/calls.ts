@@ -2,8 +2,9 @@
 // whether to take the call on, keeps it in the list of calls in flight
 // (in-flight.ts) while it runs, tells call-bounds.ts what its replies hold, and
 // has access-log.ts write its line when it ends, with the status that went on
-// the wire (call-transport.ts); each of those decides for itself, this file
-// only counts and wires.
+// the wire (call-transport.ts), and, with tracing on, tracing.ts start the
+// call's span when its metadata arrives and end it with that status; each of
+// those decides for itself, this file only counts and wires.
 //
 // It runs on every call and every message, so it is built to cost little: one
 // object per call (TrackedCall is at once the call the handler talks to, the
@@ -19,6 +20,7 @@ import { refused, type Admission, type Ticket } from './admission.js';
 import type { CallBounds } from './call-bounds.js';
 import { heldBytes, resetStream, sentCode, sentDetails, streamClosed, transportOf, type CallTransport } from './call-transport.js';
 import type { InFlightCalls, ListedCall } from './in-flight.js';
+import type { Span, Tracing } from './tracing.js';
 
 type InterceptingServerListener = Parameters<grpc.ServerInterceptingCall['start']>[0];
 type PartialStatus = Parameters<grpc.ServerInterceptingCall['sendStatus']>[0];
@@ -30,12 +32,16 @@ export interface CallTracking {
   readonly accessLog: AccessLog;
   /** The request timeout and the memory budget, told of every reply as it is written. */
   readonly bounds: CallBounds;
+  /** A span per call, exported over OTLP; undefined when traces are off. */
+  readonly tracing: Tracing | undefined;
 }
 
 class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, LoggedCall, InterceptingServerListener {
   messagesIn = 0;
   messagesOut = 0;
   metadata: grpc.Metadata | undefined;
+  /** The call's span, from its metadata on, when tracing is on. */
+  span: Span | undefined = undefined;
   /** A status has been sent (or the call is over): the handler's writes go nowhere. */
   ended = false;
   /** Logged and given back to admission and the in-flight list. */
@@ -138,6 +144,7 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
 
   // The transport's side: what arrives goes straight to the handler, counted.
   onReceiveMetadata(metadata: grpc.Metadata): void {
+    if (this.tracking.tracing !== undefined) this.span = this.tracking.tracing.start(this.method, metadata, this.started);
     if (refused(this.ticket)) return this.sendStatus(this.tracking.admission.refusal(this.ticket));
     this.metadata = metadata;
     this.handler!.onReceiveMetadata(metadata);
@@ -194,11 +201,21 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
       admission.release(this.ticket);
       inFlight.delete(this);
     }
-    const code = sentCode(this.transport);
-    if (code === grpc.status.OK) accessLog.write(this, code, undefined);
-    else if (code !== undefined) accessLog.write(this, code, sentDetails(this.transport), this.noRequest);
-    else if (this.resetStatus !== undefined) accessLog.write(this, this.resetStatus.code, this.resetStatus.details);
-    else accessLog.write(this, grpc.status.CANCELLED, undefined, this.messagesIn === 0);
+    let code = sentCode(this.transport);
+    let details: string | undefined;
+    let unstarted = false;
+    if (code === undefined && this.resetStatus !== undefined) {
+      code = this.resetStatus.code;
+      details = this.resetStatus.details;
+    } else if (code === undefined) {
+      code = grpc.status.CANCELLED;
+      unstarted = this.messagesIn === 0;
+    } else if (code !== grpc.status.OK) {
+      details = sentDetails(this.transport);
+      unstarted = this.noRequest;
+    }
+    accessLog.write(this, code, details, unstarted);
+    if (this.span !== undefined) this.tracking.tracing?.end(this.span, code, details);
   }
 }
 

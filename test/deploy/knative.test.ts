@@ -179,3 +179,22 @@ t.test('the id-token-auth component adds AUTH_AUDIENCE and AUTH_ALLOWED_EMAILS t
     t.equal(envValue(container, 'STREAMING'), OVERLAYS[overlay]!.streaming, `${overlay}: the overlay's own settings survive`);
   }
 });
+
+t.test('the otel-collector component adds the collector sidecar and points the server at it', { skip }, async (t) => {
+  for (const overlay of ['cloudrun', 'cloudrun-streaming']) {
+    const objects = await renderComposition(t, { resources: [`k8s/overlays/${overlay}`], components: ['k8s/components/otel-collector'] });
+    const service = knativeServices(objects)[0]!;
+    // Two containers, so not checkGreeterService (one serving container): the schema, and which one serves.
+    t.doesNotThrow(() => new Service(service as never).validate(), `${overlay}: validates against the Knative Service schema`);
+    const [server, collector] = service.spec.template.spec.containers;
+    t.equal(server?.name, 'greeter', 'the server stays the first container, the one with the port');
+    t.equal(collector?.ports, undefined, 'the sidecar takes no traffic');
+    t.equal(envValue(server!, 'OTEL_EXPORTER_OTLP_ENDPOINT'), 'http://localhost:4318', `${overlay}: the server exports to the sidecar`);
+    t.equal(collector?.name, 'collector');
+    t.match(collector?.image, /otelcol-google/);
+    const annotations = service.spec.template.metadata?.annotations ?? {};
+    t.same(JSON.parse(annotations['run.googleapis.com/container-dependencies'] ?? '{}'), { greeter: ['collector'] }, 'the collector starts first');
+    t.equal(annotations['run.googleapis.com/cpu-throttling'], 'false', 'CPU between requests, for the batches');
+    t.equal(envValue(server!, 'STREAMING'), OVERLAYS[overlay]!.streaming, `${overlay}: the overlay's own settings survive`);
+  }
+});

@@ -10,12 +10,17 @@ export interface Outcome<T> {
   readonly status: grpc.StatusObject;
 }
 
-export function sayHello(client: GreeterClient, request: HelloRequest, options: grpc.CallOptions = {}): Promise<Outcome<HelloResponse__Output>> {
+export function sayHello(
+  client: GreeterClient,
+  request: HelloRequest,
+  options: grpc.CallOptions = {},
+  metadata: grpc.Metadata = new grpc.Metadata(),
+): Promise<Outcome<HelloResponse__Output>> {
   return new Promise((resolve) => {
     let status: grpc.StatusObject | undefined;
     let reply: HelloResponse__Output | undefined;
     const done = () => status && resolve({ replies: reply ? [reply] : [], status });
-    const call = client.SayHello(request, options, (error, response) => {
+    const call = client.SayHello(request, metadata, options, (error, response) => {
       reply = response;
       if (error) status ??= error;
     });

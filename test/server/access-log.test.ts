@@ -151,6 +151,7 @@ t.test('the access line is byte for byte the line pino writes for the same call,
         messagesIn,
         messagesOut,
         metadata,
+        span: undefined,
         getConnectionInfo: () => ({ localAddress: '127.0.0.1', localPort: 8080, ...peer }) as ConnectionInfo,
       };
       // Twice: the line of a method and code seen before is built from what the first one serialized.
