@@ -74,6 +74,11 @@ const ATTACKS: readonly Attack[] = [
     start: async (address) => closing((await unreadReplies(address, 400, 100, MiB)).close),
   },
   {
+    // Each connection's calls hold 100 MiB its peer never takes: more than the budget lets one connection hold.
+    name: '8 connections of 100 LotsOfReplies streams of 1 MiB replies, never read',
+    start: async (address) => closing((await unreadReplies(address, 800, 100, MiB)).close),
+  },
+  {
     name: 'rapid reset (HEADERS + RST_STREAM), a new connection after each GOAWAY',
     start: async (address, until) => {
       const sessions: { destroy(): void }[] = [];

@@ -8,7 +8,7 @@
 // This is the one module that reads grpc-js's internals (BaseServerInterceptingCall
 // in @grpc/grpc-js 1.14: `stream`, `decoder`, and `nextCall` on interceptors'
 // calls). test/server/abuse-status.test.ts fails if an upgrade moves them.
-import type { ServerHttp2Stream } from 'node:http2';
+import type { Http2Session, ServerHttp2Stream } from 'node:http2';
 import type * as grpc from '@grpc/grpc-js';
 
 /** grpc-js's StreamDecoder: a message of `readMessageSize` bytes of which `readMessageRemaining` have not arrived. */
@@ -87,4 +87,61 @@ export function resetStream(transport: CallTransport | undefined, code: number):
 export function streamClosed(transport: CallTransport | undefined): boolean {
   const stream = transport?.stream;
   return stream !== undefined && (stream.closed || stream.destroyed);
+}
+
+// Connections. A peer that stops reading shuts the HTTP/2 window: neither a status nor a RST_STREAM gets past
+// the replies queued for it (Node sends a reset only once the socket has taken the data before it), so
+// what its streams hold is let go only with the connection.
+
+/** The HTTP/2 connection the call's stream belongs to. */
+export function connectionOf(transport: CallTransport | undefined): Http2Session | undefined {
+  return transport?.stream.session;
+}
+
+/**
+ * Bytes handed to the connection's socket and not yet sent: net.Socket's bufferSize counts libuv's write
+ * queue, where node:http2 writes, as well as its own buffer.
+ */
+export function socketBacklog(session: Http2Session): number {
+  if (session.destroyed) return 0;
+  return (session.socket as { bufferSize?: number } | undefined)?.bufferSize ?? 0;
+}
+
+/**
+ * Bytes the connection's socket has sent so far: whether a peer reads shows here, and only here (node:http2
+ * writes to the socket's handle, not through the socket, and the peer's HTTP/2 connection window stays open
+ * while it leaves its streams unread). Read from the handle (libuv's stream), -1 when there is none.
+ */
+export function socketBytesSent(session: Http2Session): number {
+  if (session.destroyed) return -1;
+  const handle = (session.socket as { _handle?: { bytesWritten?: number } | null } | undefined)?._handle;
+  return handle?.bytesWritten ?? -1;
+}
+
+/** "address:port" of the connection's peer. */
+export function connectionPeer(session: Http2Session): string {
+  const socket = session.socket;
+  if (socket?.remoteAddress === undefined) return 'unknown';
+  return `${socket.remoteAddress}:${socket.remotePort}`;
+}
+
+/**
+ * Destroys the connection, with everything its streams hold, on the next turn of the event loop: the sweep
+ * that decides may run inside a write's callback, under node:http2's native loop over the session's streams,
+ * and destroying the session there frees what that loop still reads (Node 20 aborts: "corrupted size vs.
+ * prev_size"). destroy(), not close(): a GOAWAY would wait behind the replies the peer does not read.
+ */
+export function destroyConnection(session: Http2Session): void {
+  setImmediate(() => session.destroyed || session.destroy());
+}
+
+/**
+ * The HTTP/2 connections grpc-js's server holds open (Server.http2Servers in 1.14: per listening server,
+ * its sessions); the drain closes the idle ones itself, since grpc-js waits for each peer to close.
+ */
+export function serverConnections(server: grpc.Server): Http2Session[] {
+  const servers = (server as unknown as { http2Servers?: Map<unknown, { sessions: Set<Http2Session> }> }).http2Servers;
+  const sessions: Http2Session[] = [];
+  for (const info of servers?.values() ?? []) sessions.push(...info.sessions);
+  return sessions;
 }

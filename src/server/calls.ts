@@ -13,11 +13,21 @@
 // TrackedCall would never use), the stream found once per call, no closure per
 // call or per message, and nothing built for the access line unless its level
 // is on.
+import type { Http2Session } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import type { AccessLog, LoggedCall } from './access-log.js';
 import { refused, type Admission, type Ticket } from './admission.js';
 import type { CallBounds } from './call-bounds.js';
-import { heldBytes, resetStream, sentCode, sentDetails, streamClosed, transportOf, type CallTransport } from './call-transport.js';
+import {
+  connectionOf,
+  heldBytes,
+  resetStream,
+  sentCode,
+  sentDetails,
+  streamClosed,
+  transportOf,
+  type CallTransport,
+} from './call-transport.js';
 import type { InFlightCalls, ListedCall } from './in-flight.js';
 
 type InterceptingServerListener = Parameters<grpc.ServerInterceptingCall['start']>[0];
@@ -78,6 +88,10 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
     return heldBytes(this.transport);
   }
 
+  connection(): Http2Session | undefined {
+    return connectionOf(this.transport);
+  }
+
   // The handler's side: what it sends goes straight to the transport, counted.
   start(listener: InterceptingServerListener): void {
     this.handler = listener;
@@ -93,6 +107,7 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
   sendMessage(message: unknown, callback: () => void): void {
     // After abort() the handler has been told to stop; anything it still writes is dropped.
     if (this.ended) return;
+    if (this.tracking.bounds.spent && !this.tracking.bounds.admitWrite(this)) return;
     this.messagesOut += 1;
     this.nextCall.sendMessage(message, callback);
     // The reply is now serialized and queued on the stream: count it against the memory budget at once.
@@ -175,6 +190,13 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
     resetStream(this.transport, rstCode);
   }
 
+  connectionClosed(status: { code: grpc.status; details: string }): void {
+    if (this.finished) return;
+    this.ended = true;
+    this.resetStatus = status;
+    this.cancelHandler();
+  }
+
   private cancelHandler(): void {
     if (this.handlerCancelled) return;
     this.handlerCancelled = true;
@@ -194,10 +216,12 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
       admission.release(this.ticket);
       inFlight.delete(this);
     }
+    // The server's reset (of the stream or the connection) is what the client got: a status queued before it
+    // sat behind replies the client did not read.
+    if (this.resetStatus !== undefined) return accessLog.write(this, this.resetStatus.code, this.resetStatus.details);
     const code = sentCode(this.transport);
     if (code === grpc.status.OK) accessLog.write(this, code, undefined);
     else if (code !== undefined) accessLog.write(this, code, sentDetails(this.transport), this.noRequest);
-    else if (this.resetStatus !== undefined) accessLog.write(this, this.resetStatus.code, this.resetStatus.details);
     else accessLog.write(this, grpc.status.CANCELLED, undefined, this.messagesIn === 0);
   }
 }
