@@ -15,7 +15,7 @@
 // is on.
 import type { Http2Session } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
-import type { AccessLog, LoggedCall } from './access-log.js';
+import type { AccessLog, EndedBy, LoggedCall } from './access-log.js';
 import { refused, type Admission, type Ticket } from './admission.js';
 import type { CallBounds } from './call-bounds.js';
 import {
@@ -48,6 +48,8 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
   metadata: grpc.Metadata | undefined;
   /** A status has been sent (or the call is over): the handler's writes go nowhere. */
   ended = false;
+  /** The status came through this interceptor (from the handler, the auth check or admission), not from grpc-js itself. */
+  private answered = false;
   /** Logged and given back to admission and the in-flight list. */
   private finished = false;
   /** The client has ended its side of the stream: the whole request has arrived. */
@@ -117,6 +119,7 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
   // The access line is written once the call is over (onCancel), from the status that went on the wire.
   sendStatus(status: PartialStatus): void {
     this.ended = true;
+    this.answered = true;
     if (this.messagesIn === 0 && this.requestEnded && this.singleRequest && status.code === grpc.status.UNIMPLEMENTED) {
       this.noRequest = true;
     }
@@ -221,8 +224,19 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
     if (this.resetStatus !== undefined) return accessLog.write(this, this.resetStatus.code, this.resetStatus.details);
     const code = sentCode(this.transport);
     if (code === grpc.status.OK) accessLog.write(this, code, undefined);
-    else if (code !== undefined) accessLog.write(this, code, sentDetails(this.transport), this.noRequest);
-    else accessLog.write(this, grpc.status.CANCELLED, undefined, this.messagesIn === 0);
+    else if (code !== undefined) accessLog.write(this, code, sentDetails(this.transport), this.endedBy(code));
+    else accessLog.write(this, grpc.status.CANCELLED, undefined, this.messagesIn === 0 ? 'reset' : 'handler');
+  }
+
+  /**
+   * Who ended a call that sent `code`: grpc-js sends a status without asking the interceptors when the client's
+   * request is at fault (undecodable or oversize message, bad grpc-timeout or grpc-encoding), and admission
+   * refuses a flood; a deadline is the client's to set, and its line is kept.
+   */
+  private endedBy(code: grpc.status): EndedBy {
+    if (this.noRequest) return 'reset';
+    if (refused(this.ticket)) return 'client';
+    return !this.answered && this.messagesIn === 0 && code !== grpc.status.DEADLINE_EXCEEDED ? 'client' : 'handler';
   }
 }
 

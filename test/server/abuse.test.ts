@@ -17,6 +17,7 @@ import {
   partialMessages,
   rapidReset,
   silentConnections,
+  undecodableMessages,
   unreadReplies,
   type RawStream,
   type StreamEnd,
@@ -142,6 +143,26 @@ t.test('health Watch streams beyond MAX_HEALTH_WATCHES are refused with RESOURCE
   t.match(lines[0], { code: 'RESOURCE_EXHAUSTED', severity: 'WARNING' });
 });
 
+t.test('a flood of refused health Watches and undecodable messages writes at most 10 lines and a summary per client, none an ERROR', async (t) => {
+  const server = await startServer(t, { MAX_HEALTH_WATCHES: '5' });
+  const watches = await healthWatches(server.address, 300, 100);
+  t.teardown(watches.close);
+  const undecodable = await undecodableMessages(server.address, 300, 100);
+  t.teardown(undecodable.close);
+  const refused = (await Promise.all(watches.streams.slice(5).map((s) => s.ended))).filter((e) => e.grpcStatus === RESOURCE_EXHAUSTED);
+  const rejected = (await Promise.all(undecodable.streams.map((s) => s.ended))).filter((e) => e.grpcStatus === grpc.status.INTERNAL);
+  t.equal(refused.length + rejected.length, 595, 'every refused Watch and every undecodable message got its status');
+  t.equal(await probe(server), OK);
+  const summaries = (): LogLine[] => server.logs.filter((l) => /ended before their handler/.test(l.message));
+  await eventually(() => summaries().length > 0, 15_000, 'the window summary');
+  const lines = server.logs.filter((l) => l.method === HEALTH_WATCH || (l.method === SAY_HELLO && l.code !== 'OK'));
+  const counted = summaries().reduce((n, l) => n + Number(l.not_logged), 0);
+  t.ok(lines.length <= 10 * summaries().length + 10, `${lines.length} lines for 595 refusals and rejections`);
+  t.equal(lines.length + counted, 595, 'each is logged or counted in a summary');
+  t.match(summaries()[0], { severity: 'WARNING', peer: '127.0.0.1' });
+  t.same(lines.filter((l) => l.severity === 'ERROR'), [], 'a client\'s malformed message is never an ERROR');
+});
+
 t.test('connections that never send the HTTP/2 preface are closed by keepalive', async (t) => {
   const server = await startServer(t, { KEEPALIVE_TIME_MS: '100', KEEPALIVE_TIMEOUT_MS: '100' });
   const silent = await silentConnections(server.address, 10);
@@ -165,7 +186,7 @@ t.test('rapid reset: the resets cannot flood the log, none is an ERROR, and well
   t.equal(await probe(server), OK);
   await eventually(() => server.server.inFlight().length === 0, 5000, 'every reset call to have left the calls in flight');
   // A run can outlast one rate-limit window: each window logs up to 10 lines and ends with its own summary.
-  const summaries = (): typeof server.logs => server.logs.filter((l) => /reset by their clients before their request arrived/.test(l.message));
+  const summaries = (): typeof server.logs => server.logs.filter((l) => /ended before their handler .* were not logged one by one/.test(l.message));
   const logged = (): typeof server.logs => linesFor(server.logs, SAY_HELLO).filter((l) => l.code !== 'OK');
   const counted = (): number => summaries().reduce((n, l) => n + Number(l.not_logged), 0) + logged().length;
   // Every reset the server saw as a call is either logged or counted; one reset before grpc-js made a call of it is neither.
