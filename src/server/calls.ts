@@ -225,17 +225,18 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
     const code = sentCode(this.transport);
     if (code === grpc.status.OK) accessLog.write(this, code, undefined);
     else if (code !== undefined) accessLog.write(this, code, sentDetails(this.transport), this.endedBy(code));
-    else accessLog.write(this, grpc.status.CANCELLED, undefined, this.messagesIn === 0 ? 'reset' : 'handler');
+    else accessLog.write(this, grpc.status.CANCELLED, undefined, this.endedBy(undefined));
   }
 
   /**
    * Who ended a call that sent `code`: grpc-js sends a status without asking the interceptors when the client's
    * request is at fault (undecodable or oversize message, bad grpc-timeout or grpc-encoding), and admission
-   * refuses a flood; a deadline is the client's to set, and its line is kept.
+   * refuses a flood; a deadline is the client's to set, and its line is kept. No code: the client went first.
    */
-  private endedBy(code: grpc.status): EndedBy {
-    if (this.noRequest) return 'reset';
+  private endedBy(code: grpc.status | undefined): EndedBy {
     if (refused(this.ticket)) return 'client';
+    if (code === undefined) return this.messagesIn === 0 ? 'reset' : 'handler';
+    if (this.noRequest) return 'reset';
     return !this.answered && this.messagesIn === 0 && code !== grpc.status.DEADLINE_EXCEEDED ? 'client' : 'handler';
   }
 }

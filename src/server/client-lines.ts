@@ -20,6 +20,8 @@ interface ClientWindow {
   started: number;
   logged: number;
   notLogged: number;
+  /** The window before had lines not logged: this one logs none one by one either. */
+  flooding: boolean;
 }
 
 export class ClientLines {
@@ -37,13 +39,11 @@ export class ClientLines {
     let window = this.clients.get(client);
     if (window === undefined) {
       if (this.clients.size >= MAX_CLIENTS) return this.admit(OTHER_CLIENTS, now);
-      this.clients.set(client, (window = { started: now, logged: 0, notLogged: 0 }));
+      this.clients.set(client, (window = { started: now, logged: 0, notLogged: 0, flooding: false }));
     } else if (now - window.started >= WINDOW_MS) {
-      this.summary(client, window);
-      window.started = now;
-      window.logged = 0;
+      this.nextWindow(client, window, now);
     }
-    if (window.logged < BURST) {
+    if (!window.flooding && window.logged < BURST) {
       window.logged += 1;
       return true;
     }
@@ -53,31 +53,32 @@ export class ClientLines {
     return false;
   }
 
-  /** Writes the summary of every client whose window is over (all of them when `now` is Infinity), and forgets it. */
-  flush(now = Infinity): void {
+  /** Writes the summary of every client whose window is over; a client whose window logged everything is forgotten. */
+  private flush(now: number): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     let pending = false;
     for (const [client, window] of this.clients) {
-      if (now - window.started < WINDOW_MS) {
-        pending ||= window.notLogged > 0;
-        continue;
-      }
-      this.summary(client, window);
-      this.clients.delete(client);
+      if (now - window.started >= WINDOW_MS && !this.nextWindow(client, window, now)) this.clients.delete(client);
+      else pending ||= window.flooding || window.notLogged > 0;
     }
     if (pending) this.timer = setTimeout(this.summarize, WINDOW_MS).unref();
   }
 
-  private summary(client: string, window: ClientWindow): void {
-    if (window.notLogged === 0) return;
+  /** Ends `window` with its summary and starts the next; returns whether the client is still flooding. */
+  private nextWindow(client: string, window: ClientWindow, now: number): boolean {
+    window.flooding = window.notLogged > 0;
+    window.started = now;
+    window.logged = 0;
+    if (!window.flooding) return false;
     const count = window.notLogged;
     window.notLogged = 0;
     this.logger.warn(
       { peer: client, not_logged: count, window_ms: WINDOW_MS },
       `${count} more calls from ${client} that ended before their handler (reset by the client, refused, or a request ` +
-        `the server could not take) were not logged one by one (at most ${BURST} per client per ${WINDOW_MS / 1000} s); ` +
+        `the server could not take) were not logged one by one (at most ${BURST} per client, then this count every ${WINDOW_MS / 1000} s while it lasts); ` +
         'many at once is a flood (an HTTP/2 rapid-reset attack, or a misbehaving client)',
     );
+    return true;
   }
 }
