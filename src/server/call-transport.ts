@@ -125,14 +125,27 @@ export function connectionPeer(session: Http2Session): string {
   return `${socket.remoteAddress}:${socket.remotePort}`;
 }
 
+/** node:http2's own socket under the proxy that session.socket returns (Http2Session[kSocket] in Node 20 and 22). */
+function rawSocket(session: Http2Session): { destroyed: boolean; destroy(): void } | undefined {
+  const key = Object.getOwnPropertySymbols(session).find((symbol) => symbol.description === 'socket');
+  return key === undefined ? undefined : (session as unknown as Record<symbol, { destroyed: boolean; destroy(): void } | undefined>)[key];
+}
+
 /**
  * Destroys the connection, with everything its streams hold, on the next turn of the event loop: the sweep
  * that decides may run inside a write's callback, under node:http2's native loop over the session's streams,
  * and destroying the session there frees what that loop still reads (Node 20 aborts: "corrupted size vs.
- * prev_size"). destroy(), not close(): a GOAWAY would wait behind the replies the peer does not read.
+ * prev_size"). destroy(), not close(): a GOAWAY would wait behind the replies the peer does not read. The
+ * session's destroy() then only ends its socket, which waits for the peer (for ever, for a peer that neither
+ * reads nor closes; so does a session closed with a GOAWAY): the socket is destroyed too, a turn later,
+ * through the session's own reference (its proxy, session.socket, forbids destroy()).
  */
 export function destroyConnection(session: Http2Session): void {
-  setImmediate(() => session.destroyed || session.destroy());
+  const socket = rawSocket(session);
+  setImmediate(() => {
+    if (!session.destroyed) session.destroy();
+    if (socket !== undefined) setImmediate(() => socket.destroyed || socket.destroy());
+  });
 }
 
 /**
