@@ -83,6 +83,15 @@ export function resetStream(transport: CallTransport | undefined, code: number):
   if (stream !== undefined && !stream.destroyed) stream.close(code);
 }
 
+/**
+ * Whether the client's END_STREAM has reached the call's stream, whether or not grpc-js has read that far
+ * (Readable's `ended`: EOF pushed, not yet necessarily emitted).
+ */
+export function requestEndReceived(transport: CallTransport | undefined): boolean {
+  const stream = transport?.stream as { readableEnded?: boolean; _readableState?: { ended?: boolean } } | undefined;
+  return stream !== undefined && (stream.readableEnded === true || stream._readableState?.ended === true);
+}
+
 /** Whether the call's stream has closed: a status sent now would reach nobody. */
 export function streamClosed(transport: CallTransport | undefined): boolean {
   const stream = transport?.stream;

@@ -21,6 +21,7 @@ import type { CallBounds } from './call-bounds.js';
 import {
   connectionOf,
   heldBytes,
+  requestEndReceived,
   resetStream,
   sentCode,
   sentDetails,
@@ -78,12 +79,18 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
     readonly ticket: Ticket,
     /** Unary and server streaming: one request message, then the end of the client's stream. */
     private readonly singleRequest: boolean,
+    /** Unary: the handler starts only once the client's stream has ended. */
+    private readonly unary: boolean,
   ) {
     this.transport = transportOf(nextCall);
   }
 
+  /**
+   * The request has not wholly arrived: grpc-js has not delivered the end of the client's stream, nor has the
+   * stream received it (grpc-js holds it back while the server's own queue is full: the request did arrive).
+   */
   get awaitingRequest(): boolean {
-    return this.singleRequest && !this.requestEnded;
+    return this.singleRequest && !this.requestEnded && !requestEndReceived(this.transport);
   }
 
   heldBytes(): number {
@@ -122,6 +129,8 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
     this.answered = true;
     if (this.messagesIn === 0 && this.requestEnded && this.singleRequest && status.code === grpc.status.UNIMPLEMENTED) {
       this.noRequest = true;
+      // grpc-js says "server streaming method" for every method that takes one request.
+      if (this.unary) status = { ...status, details: noRequestDetails(this.method) };
     }
     this.nextCall.sendStatus(status);
   }
@@ -241,12 +250,17 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
   }
 }
 
+function noRequestDetails(method: string): string {
+  return `Received no request message for unary method ${method}: send exactly one request message, then end the stream`;
+}
+
 /** The interceptor, made once per server: it goes first in the server's list, nearest the wire. */
 export function trackCalls(tracking: CallTracking): grpc.ServerInterceptor {
   return (methodDescriptor, next) => {
     const method = methodDescriptor.path;
     const ticket = tracking.admission.admit(method);
-    const call = new TrackedCall(method, next, tracking, ticket, !methodDescriptor.requestStream);
+    const singleRequest = !methodDescriptor.requestStream;
+    const call = new TrackedCall(method, next, tracking, ticket, singleRequest, singleRequest && !methodDescriptor.responseStream);
     if (!refused(ticket)) tracking.inFlight.add(call);
     // grpc-js's type asks for its class; what it uses of an interceptor's call is the interface TrackedCall implements.
     return call as unknown as grpc.ServerInterceptingCall;

@@ -71,6 +71,16 @@ t.test('a BidiHello the client cancels is logged CANCELLED, never OK', async (t)
   t.match(line, { code: 'CANCELLED', severity: 'INFO', messages_in: 1, messages_out: 1 });
 });
 
+t.test('a unary call whose stream ends without a request message is told so in words for a unary method', async (t) => {
+  const server = await startServer(t);
+  const session = await openSession(server.address);
+  t.teardown(() => session.destroy());
+  const end = await openStream(session, SAY_HELLO, undefined, true).ended;
+  t.equal(end.grpcStatus, UNIMPLEMENTED);
+  t.match(end.grpcMessage, /^Received no request message for unary method \/helloworld\.Greeter\/SayHello: send exactly one request message/);
+  t.equal((await accessLine(server.logs, SAY_HELLO)).details, end.grpcMessage, 'the access line has the same words');
+});
+
 const RESETS = [
   {
     how: 'RST_STREAM alone',
