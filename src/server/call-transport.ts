@@ -8,7 +8,7 @@
 // This is the one module that reads grpc-js's internals (BaseServerInterceptingCall
 // in @grpc/grpc-js 1.14: `stream`, `decoder`, and `nextCall` on interceptors'
 // calls). test/server/abuse-status.test.ts fails if an upgrade moves them.
-import type { Http2Session, ServerHttp2Stream } from 'node:http2';
+import type { Http2Session, SecureServerOptions, ServerHttp2Stream } from 'node:http2';
 import type * as grpc from '@grpc/grpc-js';
 
 /** grpc-js's StreamDecoder: a message of `readMessageSize` bytes of which `readMessageRemaining` have not arrived. */
@@ -166,4 +166,14 @@ export function serverConnections(server: grpc.Server): Http2Session[] {
   const sessions: Http2Session[] = [];
   for (const info of servers?.values() ?? []) sessions.push(...info.sessions);
   return sessions;
+}
+
+/**
+ * Adds `options` to those grpc-js gives http2.createSecureServer for `credentials` (its
+ * _getConstructorOptions(), which has no other way in: grpc.ServerOptions are channel arguments).
+ */
+export function withServerOptions(credentials: grpc.ServerCredentials, options: SecureServerOptions): grpc.ServerCredentials {
+  const own = credentials._getConstructorOptions.bind(credentials);
+  credentials._getConstructorOptions = () => ({ ...own(), ...options });
+  return credentials;
 }
