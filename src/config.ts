@@ -74,6 +74,8 @@ export interface TlsConfig {
   /** The files' contents, read (and checked to be a certificate and its key) by loadConfig. */
   readonly cert: Buffer;
   readonly key: Buffer;
+  /** TLS_HANDSHAKE_TIMEOUT_MS: a connection that has not completed its TLS handshake by then is closed. */
+  readonly handshakeTimeoutMs: number;
 }
 
 /**
@@ -169,6 +171,8 @@ const MiB = 1024 * 1024;
 export const DEFAULT_MAX_CONCURRENT_STREAMS = 100;
 /** A request message of 4 MiB takes ~3 s at 10 Mbit/s; a request not there in 10 s is not coming. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** Node's own default is 120 s: a connection that never sends its ClientHello would hold its socket that long. */
+export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** About 12 KiB each, so 1000 hold ~12 MiB. Client-side health checking opens one per connection. */
 export const DEFAULT_MAX_HEALTH_WATCHES = 1000;
 /**
@@ -423,7 +427,8 @@ function readTls(env: Env): TlsConfig | undefined {
   } catch (error) {
     throw new ConfigError('TLS_CERT_FILE', `with TLS_KEY_FILE, not a usable PEM certificate and key: ${(error as Error).message}`);
   }
-  return Object.freeze({ certFile, keyFile, cert, key });
+  const handshakeTimeoutMs = readInteger(env, 'TLS_HANDSHAKE_TIMEOUT_MS', DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, 1, 2 ** 31 - 1);
+  return Object.freeze({ certFile, keyFile, cert, key, handshakeTimeoutMs });
 }
 
 export function loadConfig(env: Env = process.env): Config {

@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
 import { connect, greeterClient, healthClient } from '../src/client/connect.js';
 import type { HealthCheckResponse__Output } from '../src/generated/grpc/health/v1/HealthCheckResponse.js';
+import { silentConnections } from './helpers/attacks.js';
 import { collect, sayHello } from './helpers/calls.js';
 import { spawnEntry, spawnServer } from './helpers/process.js';
 import { eventually } from './helpers/server.js';
@@ -80,7 +81,7 @@ t.test('SIGTERM drains: health goes NOT_SERVING, short calls finish, long ones e
   t.same(statuses, ['SERVING', 'NOT_SERVING'], 'health went NOT_SERVING first');
   const messages = server.logs().map((l) => l.message);
   t.ok(messages.some((m) => m.startsWith('draining (SIGTERM)')));
-  t.ok(messages.some((m) => /grace period of 1500 ms over: ending 1 calls with UNAVAILABLE/.test(m)));
+  t.ok(messages.some((m) => /grace period of 1500 ms over: waited for 1 calls in flight \(\/helloworld\.Greeter\/\w+\) on \d+ connections; ending them with UNAVAILABLE/.test(m)));
   t.equal(messages.at(-1), 'stopped', `the last line says it stopped: ${JSON.stringify(messages.slice(-3))}`);
 });
 
@@ -94,6 +95,21 @@ t.test('SIGTERM with nothing in flight exits 0 at once, and refuses new calls', 
   t.ok(server.logs().some((l) => l.message === 'drained: every call in flight finished'));
   const after = await sayHello(greeter, { name: 'Ada' }, { deadline: Date.now() + 2000 });
   t.equal(after.status.code, grpc.status.UNAVAILABLE, 'a call after shutdown is refused');
+});
+
+t.test('SIGTERM closes a connection with no call at once, though its peer keeps the socket open after the GOAWAY', async (t) => {
+  const graceMs = 20_000;
+  const server = await spawnServer(t, { SHUTDOWN_GRACE_MS: String(graceMs) });
+  // A peer that reads what the server sends (its SETTINGS, the GOAWAY) and never answers nor closes.
+  const idle = await silentConnections(server.address, 1);
+  t.teardown(idle.close);
+  const signalled = performance.now();
+  server.child.kill('SIGTERM');
+  t.equal((await server.exited).code, 0);
+  const took = performance.now() - signalled;
+  t.ok(took < graceMs, `exited ${Math.round(took)} ms after SIGTERM, not after the ${graceMs} ms grace`);
+  await eventually(() => idle.closed() === 1, 5000, 'the idle connection to be closed');
+  t.match(server.logs().find((l) => l.message.startsWith('draining (SIGTERM)')), { in_flight: 0, idle_connections_closed: 1 });
 });
 
 t.test('SIGINT drains like SIGTERM', async (t) => {

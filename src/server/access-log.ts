@@ -9,15 +9,16 @@
 // every unary call and at one end of every streaming one, are made into JSON by
 // pino (a child logger's bindings) the first time a method ends with a code. The
 // rest of the line is a few numbers and the peer, escaped only where a character
-// needs it. Calls that end before their request arrived (client resets, mostly)
-// are rate-limited: see early-resets.ts. With tracing on, the trace fields name
+// needs it. Calls that end before their handler for what the client alone did
+// (resets, refusals, requests grpc-js could not take) are rate-limited per
+// client: see client-lines.ts. With tracing on, the trace fields name
 // the call's own span when it is sampled (exported), else the caller's, as with
 // tracing off.
 import * as grpc from '@grpc/grpc-js';
 import type { Level } from 'pino';
 import { jsonFields, jsonString, LineWriter } from '../log-line.js';
 import type { Logger } from '../logger.js';
-import { EarlyResets } from './early-resets.js';
+import { ClientLines } from './client-lines.js';
 import type { Span } from '@opentelemetry/api';
 import { sampledSpan, spanTraceFields, traceFields, type TraceFields } from './trace.js';
 
@@ -37,8 +38,26 @@ export interface LoggedCall {
   getConnectionInfo(): ConnectionInfo;
 }
 
+/**
+ * Who ended a call, for its line's severity and rate: its handler or the server (`handler`: every such call gets
+ * its line); the client, gone before its request arrived (`reset`: INFO); the client's own request or flood, ended
+ * before a handler (`client`: WARNING at most, since the fault is the client's). `reset` and `client` lines are
+ * rate-limited per client.
+ */
+export type EndedBy = 'handler' | 'reset' | 'client';
+
+/**
+ * Severity per status code, as go-grpc-middleware's logging interceptor grades them; a call the client ended by
+ * itself is never an ERROR (nothing is wrong with the server) and a reset is INFO.
+ */
+export function levelFor(code: grpc.status, endedBy: EndedBy = 'handler'): Level {
+  if (endedBy === 'reset') return 'info';
+  const level = serverLevelFor(code);
+  return endedBy === 'client' && level === 'error' ? 'warn' : level;
+}
+
 /** Severity per status code, as go-grpc-middleware's logging interceptor grades them. */
-export function levelFor(code: grpc.status): Level {
+function serverLevelFor(code: grpc.status): Level {
   switch (code) {
     case grpc.status.OK:
     case grpc.status.CANCELLED:
@@ -112,7 +131,8 @@ function boundLines(lines: LineWriter, method: string, code: grpc.status, counts
 }
 
 export class AccessLog {
-  private readonly earlyResets: EarlyResets;
+  /** The limit on lines a client causes by itself; also for other such lines than access lines. */
+  readonly clientLines: ClientLines;
   /**
    * Per method, per status code and counts (code × COUNTS + counts): made on first use. Only the methods the server
    * serves reach its interceptors (grpc-js answers any other path itself), and each has a few codes: this stays small.
@@ -125,17 +145,17 @@ export class AccessLog {
     private readonly logger: Logger,
     private readonly project: string | undefined,
   ) {
-    this.earlyResets = new EarlyResets(logger);
+    this.clientLines = new ClientLines(logger);
     this.lines = new LineWriter(logger);
   }
 
   /**
-   * Writes the line for `call`, which ended with `code` (and `details`, logged unless the call succeeded).
-   * `unstarted`: the client went before its request arrived; such lines are INFO, and rate-limited.
+   * Writes the line for `call`, which ended with `code` (and `details`, logged unless the call succeeded), ended
+   * by `endedBy`; lines a client caused by itself are rate-limited per client.
    */
-  write(call: LoggedCall, code: grpc.status, details: string | undefined, unstarted = false): void {
-    if (unstarted && !this.earlyResets.admit(performance.now())) return;
-    const level = unstarted ? 'info' : levelFor(code);
+  write(call: LoggedCall, code: grpc.status, details: string | undefined, endedBy: EndedBy = 'handler'): void {
+    if (endedBy !== 'handler' && !this.clientLines.admit(call.getConnectionInfo().remoteAddress || 'unknown', performance.now())) return;
+    const level = levelFor(code, endedBy);
     if (!this.logger.isLevelEnabled(level)) return;
     // As a string once: it goes into the line twice.
     const durationMs = `${Math.round((performance.now() - call.started) * 1000) / 1000}`;

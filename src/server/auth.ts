@@ -63,6 +63,18 @@ function unverifiedClaims(token: string): Claims {
   }
 }
 
+/** Three base64url parts, the first a JSON object (the JWT header): the shape any signed JWT has. */
+function looksLikeJwt(token: string): boolean {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts.some((part) => !/^[A-Za-z0-9_-]+$/.test(part))) return false;
+  try {
+    const header: unknown = JSON.parse(Buffer.from(parts[0] as string, 'base64url').toString('utf8'));
+    return typeof header === 'object' && header !== null;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Why google-auth-library rejected a token, in words a caller can act on. Its
  * messages embed the token itself, so they are never passed on or logged.
@@ -106,6 +118,8 @@ async function verifyCall(
     };
   }
   const token = match[1] as string;
+  // Not a JWT at all: refused here, without fetching Google's certificates for nothing.
+  if (!looksLikeJwt(token)) return { code: grpc.status.UNAUTHENTICATED, details: rejectionReason('', token, config) };
   let certs: Certificates;
   try {
     certs = await certificates();

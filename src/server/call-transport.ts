@@ -8,7 +8,7 @@
 // This is the one module that reads grpc-js's internals (BaseServerInterceptingCall
 // in @grpc/grpc-js 1.14: `stream`, `decoder`, and `nextCall` on interceptors'
 // calls). test/server/abuse-status.test.ts fails if an upgrade moves them.
-import type { ServerHttp2Stream } from 'node:http2';
+import type { Http2Session, SecureServerOptions, ServerHttp2Stream } from 'node:http2';
 import type * as grpc from '@grpc/grpc-js';
 
 /** grpc-js's StreamDecoder: a message of `readMessageSize` bytes of which `readMessageRemaining` have not arrived. */
@@ -83,8 +83,97 @@ export function resetStream(transport: CallTransport | undefined, code: number):
   if (stream !== undefined && !stream.destroyed) stream.close(code);
 }
 
+/**
+ * Whether the client's END_STREAM has reached the call's stream, whether or not grpc-js has read that far
+ * (Readable's `ended`: EOF pushed, not yet necessarily emitted).
+ */
+export function requestEndReceived(transport: CallTransport | undefined): boolean {
+  const stream = transport?.stream as { readableEnded?: boolean; _readableState?: { ended?: boolean } } | undefined;
+  return stream !== undefined && (stream.readableEnded === true || stream._readableState?.ended === true);
+}
+
 /** Whether the call's stream has closed: a status sent now would reach nobody. */
 export function streamClosed(transport: CallTransport | undefined): boolean {
   const stream = transport?.stream;
   return stream !== undefined && (stream.closed || stream.destroyed);
+}
+
+// Connections. A peer that stops reading shuts the HTTP/2 window: neither a status nor a RST_STREAM gets past
+// the replies queued for it (Node sends a reset only once the socket has taken the data before it), so
+// what its streams hold is let go only with the connection.
+
+/** The HTTP/2 connection the call's stream belongs to. */
+export function connectionOf(transport: CallTransport | undefined): Http2Session | undefined {
+  return transport?.stream.session;
+}
+
+/**
+ * Bytes handed to the connection's socket and not yet sent: net.Socket's bufferSize counts libuv's write
+ * queue, where node:http2 writes, as well as its own buffer.
+ */
+export function socketBacklog(session: Http2Session): number {
+  if (session.destroyed) return 0;
+  return (session.socket as { bufferSize?: number } | undefined)?.bufferSize ?? 0;
+}
+
+/**
+ * Bytes the connection's socket has sent so far: whether a peer reads shows here, and only here (node:http2
+ * writes to the socket's handle, not through the socket, and the peer's HTTP/2 connection window stays open
+ * while it leaves its streams unread). Read from the handle (libuv's stream), -1 when there is none.
+ */
+export function socketBytesSent(session: Http2Session): number {
+  if (session.destroyed) return -1;
+  const handle = (session.socket as { _handle?: { bytesWritten?: number } | null } | undefined)?._handle;
+  return handle?.bytesWritten ?? -1;
+}
+
+/** "address:port" of the connection's peer. */
+export function connectionPeer(session: Http2Session): string {
+  const socket = session.socket;
+  if (socket?.remoteAddress === undefined) return 'unknown';
+  return `${socket.remoteAddress}:${socket.remotePort}`;
+}
+
+/** node:http2's own socket under the proxy that session.socket returns (Http2Session[kSocket] in Node 20 and 22). */
+function rawSocket(session: Http2Session): { destroyed: boolean; destroy(): void } | undefined {
+  const key = Object.getOwnPropertySymbols(session).find((symbol) => symbol.description === 'socket');
+  return key === undefined ? undefined : (session as unknown as Record<symbol, { destroyed: boolean; destroy(): void } | undefined>)[key];
+}
+
+/**
+ * Destroys the connection, with everything its streams hold, on the next turn of the event loop: the sweep
+ * that decides may run inside a write's callback, under node:http2's native loop over the session's streams,
+ * and destroying the session there frees what that loop still reads (Node 20 aborts: "corrupted size vs.
+ * prev_size"). destroy(), not close(): a GOAWAY would wait behind the replies the peer does not read. The
+ * session's destroy() then only ends its socket, which waits for the peer (for ever, for a peer that neither
+ * reads nor closes; so does a session closed with a GOAWAY): the socket is destroyed too, a turn later,
+ * through the session's own reference (its proxy, session.socket, forbids destroy()).
+ */
+export function destroyConnection(session: Http2Session): void {
+  const socket = rawSocket(session);
+  setImmediate(() => {
+    if (!session.destroyed) session.destroy();
+    if (socket !== undefined) setImmediate(() => socket.destroyed || socket.destroy());
+  });
+}
+
+/**
+ * The HTTP/2 connections grpc-js's server holds open (Server.http2Servers in 1.14: per listening server,
+ * its sessions); the drain closes the idle ones itself, since grpc-js waits for each peer to close.
+ */
+export function serverConnections(server: grpc.Server): Http2Session[] {
+  const servers = (server as unknown as { http2Servers?: Map<unknown, { sessions: Set<Http2Session> }> }).http2Servers;
+  const sessions: Http2Session[] = [];
+  for (const info of servers?.values() ?? []) sessions.push(...info.sessions);
+  return sessions;
+}
+
+/**
+ * Adds `options` to those grpc-js gives http2.createSecureServer for `credentials` (its
+ * _getConstructorOptions(), which has no other way in: grpc.ServerOptions are channel arguments).
+ */
+export function withServerOptions(credentials: grpc.ServerCredentials, options: SecureServerOptions): grpc.ServerCredentials {
+  const own = credentials._getConstructorOptions.bind(credentials);
+  credentials._getConstructorOptions = () => ({ ...own(), ...options });
+  return credentials;
 }

@@ -14,11 +14,22 @@
 // TrackedCall would never use), the stream found once per call, no closure per
 // call or per message, and nothing built for the access line unless its level
 // is on.
+import type { Http2Session } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
-import type { AccessLog, LoggedCall } from './access-log.js';
+import type { AccessLog, EndedBy, LoggedCall } from './access-log.js';
 import { refused, type Admission, type Ticket } from './admission.js';
 import type { CallBounds } from './call-bounds.js';
-import { heldBytes, resetStream, sentCode, sentDetails, streamClosed, transportOf, type CallTransport } from './call-transport.js';
+import {
+  connectionOf,
+  heldBytes,
+  requestEndReceived,
+  resetStream,
+  sentCode,
+  sentDetails,
+  streamClosed,
+  transportOf,
+  type CallTransport,
+} from './call-transport.js';
 import type { InFlightCalls, ListedCall } from './in-flight.js';
 import type { Span, Tracing } from './tracing.js';
 
@@ -44,6 +55,8 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
   span: Span | undefined = undefined;
   /** A status has been sent (or the call is over): the handler's writes go nowhere. */
   ended = false;
+  /** The status came through this interceptor (from the handler, the auth check or admission), not from grpc-js itself. */
+  private answered = false;
   /** Logged and given back to admission and the in-flight list. */
   private finished = false;
   /** The client has ended its side of the stream: the whole request has arrived. */
@@ -72,16 +85,26 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
     readonly ticket: Ticket,
     /** Unary and server streaming: one request message, then the end of the client's stream. */
     private readonly singleRequest: boolean,
+    /** Unary: the handler starts only once the client's stream has ended. */
+    private readonly unary: boolean,
   ) {
     this.transport = transportOf(nextCall);
   }
 
+  /**
+   * The request has not wholly arrived: grpc-js has not delivered the end of the client's stream, nor has the
+   * stream received it (grpc-js holds it back while the server's own queue is full: the request did arrive).
+   */
   get awaitingRequest(): boolean {
-    return this.singleRequest && !this.requestEnded;
+    return this.singleRequest && !this.requestEnded && !requestEndReceived(this.transport);
   }
 
   heldBytes(): number {
     return heldBytes(this.transport);
+  }
+
+  connection(): Http2Session | undefined {
+    return connectionOf(this.transport);
   }
 
   // The handler's side: what it sends goes straight to the transport, counted.
@@ -99,6 +122,7 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
   sendMessage(message: unknown, callback: () => void): void {
     // After abort() the handler has been told to stop; anything it still writes is dropped.
     if (this.ended) return;
+    if (this.tracking.bounds.spent && !this.tracking.bounds.admitWrite(this)) return;
     this.messagesOut += 1;
     this.nextCall.sendMessage(message, callback);
     // The reply is now serialized and queued on the stream: count it against the memory budget at once.
@@ -108,8 +132,11 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
   // The access line is written once the call is over (onCancel), from the status that went on the wire.
   sendStatus(status: PartialStatus): void {
     this.ended = true;
+    this.answered = true;
     if (this.messagesIn === 0 && this.requestEnded && this.singleRequest && status.code === grpc.status.UNIMPLEMENTED) {
       this.noRequest = true;
+      // grpc-js says "server streaming method" for every method that takes one request.
+      if (this.unary) status = { ...status, details: noRequestDetails(this.method) };
     }
     this.nextCall.sendStatus(status);
   }
@@ -182,6 +209,13 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
     resetStream(this.transport, rstCode);
   }
 
+  connectionClosed(status: { code: grpc.status; details: string }): void {
+    if (this.finished) return;
+    this.ended = true;
+    this.resetStatus = status;
+    this.cancelHandler();
+  }
+
   private cancelHandler(): void {
     if (this.handlerCancelled) return;
     this.handlerCancelled = true;
@@ -201,22 +235,44 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
       admission.release(this.ticket);
       inFlight.delete(this);
     }
-    let code = sentCode(this.transport);
+    // The server's reset (of the stream or the connection) is what the client got: a status queued before it
+    // sat behind replies the client did not read.
+    let code: grpc.status;
     let details: string | undefined;
-    let unstarted = false;
-    if (code === undefined && this.resetStatus !== undefined) {
+    let endedBy: EndedBy = 'handler';
+    const sent = this.resetStatus === undefined ? sentCode(this.transport) : undefined;
+    if (this.resetStatus !== undefined) {
       code = this.resetStatus.code;
       details = this.resetStatus.details;
-    } else if (code === undefined) {
+    } else if (sent === undefined) {
       code = grpc.status.CANCELLED;
-      unstarted = this.messagesIn === 0;
-    } else if (code !== grpc.status.OK) {
-      details = sentDetails(this.transport);
-      unstarted = this.noRequest;
+      endedBy = this.endedBy(undefined);
+    } else {
+      code = sent;
+      if (code !== grpc.status.OK) {
+        details = sentDetails(this.transport);
+        endedBy = this.endedBy(code);
+      }
     }
-    accessLog.write(this, code, details, unstarted);
+    accessLog.write(this, code, details, endedBy);
     if (this.span !== undefined) this.tracking.tracing?.end(this.span, code, details);
   }
+
+  /**
+   * Who ended a call that sent `code`: grpc-js sends a status without asking the interceptors when the client's
+   * request is at fault (undecodable or oversize message, bad grpc-timeout or grpc-encoding), and admission
+   * refuses a flood; a deadline is the client's to set, and its line is kept. No code: the client went first.
+   */
+  private endedBy(code: grpc.status | undefined): EndedBy {
+    if (refused(this.ticket)) return 'client';
+    if (code === undefined) return this.messagesIn === 0 ? 'reset' : 'handler';
+    if (this.noRequest) return 'reset';
+    return !this.answered && this.messagesIn === 0 && code !== grpc.status.DEADLINE_EXCEEDED ? 'client' : 'handler';
+  }
+}
+
+function noRequestDetails(method: string): string {
+  return `Received no request message for unary method ${method}: send exactly one request message, then end the stream`;
 }
 
 /** The interceptor, made once per server: it goes first in the server's list, nearest the wire. */
@@ -224,7 +280,8 @@ export function trackCalls(tracking: CallTracking): grpc.ServerInterceptor {
   return (methodDescriptor, next) => {
     const method = methodDescriptor.path;
     const ticket = tracking.admission.admit(method);
-    const call = new TrackedCall(method, next, tracking, ticket, !methodDescriptor.requestStream);
+    const singleRequest = !methodDescriptor.requestStream;
+    const call = new TrackedCall(method, next, tracking, ticket, singleRequest, singleRequest && !methodDescriptor.responseStream);
     if (!refused(ticket)) tracking.inFlight.add(call);
     // grpc-js's type asks for its class; what it uses of an interceptor's call is the interface TrackedCall implements.
     return call as unknown as grpc.ServerInterceptingCall;

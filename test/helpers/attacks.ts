@@ -156,6 +156,14 @@ export function healthWatches(address: string, count: number, perConnection: num
   return openStreams(address, count, perConnection, (session) => openStream(session, HEALTH_WATCH, request, true));
 }
 
+/** Bytes that no protobuf parser takes for a HelloRequest (a varint that never ends). */
+export const UNDECODABLE = grpcFrame(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]));
+
+/** SayHello streams whose one message cannot be decoded: grpc-js ends each before any handler. */
+export function undecodableMessages(address: string, count: number, perConnection: number): Promise<StreamFlood> {
+  return openStreams(address, count, perConnection, (session) => openStream(session, SAY_HELLO, UNDECODABLE, true));
+}
+
 /** TCP connections that never send the HTTP/2 preface; `closed` counts those the server has closed. */
 export interface SilentConnections {
   readonly sockets: Socket[];

@@ -1,12 +1,13 @@
 // The access line records the status the client received, with its details and
 // severity, also for the calls grpc-js ends itself (size limits, decode errors,
-// bad headers) and for calls the client cancels or resets.
+// bad headers: the client's fault, so WARNING at most) and for calls the client
+// cancels or resets.
 import type { ClientHttp2Stream } from 'node:http2';
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
 import { collect } from '../helpers/calls.js';
-import { SAY_HELLO, grpcFrame, openSession, openStream, sayHelloRequest } from '../helpers/attacks.js';
+import { SAY_HELLO, UNDECODABLE, grpcFrame, openSession, openStream, sayHelloRequest } from '../helpers/attacks.js';
 import { accessLine, eventually, startServer } from '../helpers/server.js';
 
 const { CANCELLED, INTERNAL, RESOURCE_EXHAUSTED, UNIMPLEMENTED } = grpc.status;
@@ -27,21 +28,21 @@ const CASES = [
   },
   {
     name: 'bytes that are not a HelloRequest',
-    body: grpcFrame(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f])),
+    body: UNDECODABLE,
     headers: {},
-    expected: { status: INTERNAL, severity: 'ERROR', details: /Error deserializing request/ },
+    expected: { status: INTERNAL, severity: 'WARNING', details: /Error deserializing request/ },
   },
   {
     name: 'a malformed grpc-timeout',
     body: sayHelloRequest(),
     headers: { 'grpc-timeout': 'soon' },
-    expected: { status: INTERNAL, severity: 'ERROR', details: /Invalid grpc-timeout value "soon"/ },
+    expected: { status: INTERNAL, severity: 'WARNING', details: /Invalid grpc-timeout value "soon"/ },
   },
   {
     name: 'an unknown grpc-encoding',
     body: grpcFrame(Buffer.from([0x0a, 0x01, 0x41]), { compressed: true }),
     headers: { 'grpc-encoding': 'snappy' },
-    expected: { status: UNIMPLEMENTED, severity: 'ERROR', details: /unsupported encoding "snappy"/ },
+    expected: { status: UNIMPLEMENTED, severity: 'WARNING', details: /unsupported encoding "snappy"/ },
   },
 ] as const;
 
@@ -68,6 +69,16 @@ t.test('a BidiHello the client cancels is logged CANCELLED, never OK', async (t)
   t.equal((await outcome).status.code, CANCELLED);
   const line = await accessLine(server.logs, '/helloworld.Greeter/BidiHello');
   t.match(line, { code: 'CANCELLED', severity: 'INFO', messages_in: 1, messages_out: 1 });
+});
+
+t.test('a unary call whose stream ends without a request message is told so in words for a unary method', async (t) => {
+  const server = await startServer(t);
+  const session = await openSession(server.address);
+  t.teardown(() => session.destroy());
+  const end = await openStream(session, SAY_HELLO, undefined, true).ended;
+  t.equal(end.grpcStatus, UNIMPLEMENTED);
+  t.match(end.grpcMessage, /^Received no request message for unary method \/helloworld\.Greeter\/SayHello: send exactly one request message/);
+  t.equal((await accessLine(server.logs, SAY_HELLO)).details, end.grpcMessage, 'the access line has the same words');
 });
 
 const RESETS = [

@@ -17,6 +17,7 @@ import {
   partialMessages,
   rapidReset,
   silentConnections,
+  undecodableMessages,
   unreadReplies,
   type RawStream,
   type StreamEnd,
@@ -103,19 +104,27 @@ t.test('partial request messages beyond the memory budget are ended with RESOURC
   t.ok(server.logs.some((l) => l.severity === 'WARNING' && /over the memory budget of 8 MiB/.test(l.message)), 'the shedding is logged');
 });
 
-t.test('replies a client never reads are bounded: past the budget those calls are reset with ENHANCE_YOUR_CALM', async (t) => {
+t.test('a connection whose client never reads its replies is closed, with one WARNING naming the peer, and its calls logged UNAVAILABLE', async (t) => {
+  // MEMORY_LIMIT_MIB=64: calls may hold 8 MiB, a connection 2 MiB. Four connections of four streams each hold 4 MiB their clients never take.
   const server = await startServer(t, { MEMORY_LIMIT_MIB: '64' });
   const attack = await unreadReplies(server.address, 16, 4, MiB);
   t.teardown(attack.close);
-  const ended = endings(attack.streams);
-  await eventually(() => ended.filter(resourceExhausted).length >= 8, 5000, 'the unread streams (1 MiB replies, 8 MiB budget) to be cut');
-  t.equal(await probe(server), OK);
-  await eventually(
-    () => linesFor(server.logs, LOTS_OF_REPLIES).filter((l) => l.code === 'RESOURCE_EXHAUSTED').length === ended.filter(resourceExhausted).length,
-    5000,
-    'an access line for each call cut, with the status its client saw',
+  const warnings = (): LogLine[] => server.logs.filter((l) => /^closed the connection from /.test(l.message));
+  await eventually(() => server.server.inFlight().length === 0, 10_000, 'every unread call to end with its connection');
+  t.equal(await probe(server), OK, 'a client on another connection is served');
+  const peers = warnings().map((l) => l.peer);
+  await eventually(() => attack.sessions.filter((s) => s.destroyed || s.closed).length === peers.length, 5000, 'each connection named to be closed');
+  t.equal(new Set(peers).size, peers.length, 'one WARNING per connection');
+  t.ok(peers.length >= 1 && peers.length <= 4, `${peers.length} connections closed by the bound (the others by the calls' budget)`);
+  t.match(warnings()[0], { severity: 'WARNING', peer: /^127\.0\.0\.1:\d+$/, held_bytes: Number, calls: Number, reason: /sent nothing/ });
+  const lines = linesFor(server.logs, LOTS_OF_REPLIES);
+  t.equal(lines.length, 16, 'one access line per call');
+  t.ok(
+    lines.every((l) => (l.code === 'UNAVAILABLE' && /connection closed by the server/.test(l.details as string)) || l.code === 'RESOURCE_EXHAUSTED'),
+    'each says what its client got: its connection closed, or its stream reset for the budget',
   );
-  t.match(linesFor(server.logs, LOTS_OF_REPLIES).find((l) => l.code === 'RESOURCE_EXHAUSTED'), { severity: 'WARNING', details: /memory budget/ });
+  const ended = server.logs.filter((l) => /over the memory budget/.test(l.message)).reduce((n, l) => n + Number(l.ended), 0);
+  t.ok(ended <= 16, `the budget's WARNINGs count each call once (${ended} ended for 16 calls)`);
 });
 
 t.test('health Watch streams beyond MAX_HEALTH_WATCHES are refused with RESOURCE_EXHAUSTED; Check and other calls still pass', async (t) => {
@@ -132,6 +141,26 @@ t.test('health Watch streams beyond MAX_HEALTH_WATCHES are refused with RESOURCE
   const lines = linesFor(server.logs, HEALTH_WATCH);
   t.equal(lines.length, 2);
   t.match(lines[0], { code: 'RESOURCE_EXHAUSTED', severity: 'WARNING' });
+});
+
+t.test('a flood of refused health Watches and undecodable messages writes at most 10 lines and a summary per client, none an ERROR', async (t) => {
+  const server = await startServer(t, { MAX_HEALTH_WATCHES: '5' });
+  const watches = await healthWatches(server.address, 300, 100);
+  t.teardown(watches.close);
+  const undecodable = await undecodableMessages(server.address, 300, 100);
+  t.teardown(undecodable.close);
+  const refused = (await Promise.all(watches.streams.slice(5).map((s) => s.ended))).filter((e) => e.grpcStatus === RESOURCE_EXHAUSTED);
+  const rejected = (await Promise.all(undecodable.streams.map((s) => s.ended))).filter((e) => e.grpcStatus === grpc.status.INTERNAL);
+  t.equal(refused.length + rejected.length, 595, 'every refused Watch and every undecodable message got its status');
+  t.equal(await probe(server), OK);
+  const summaries = (): LogLine[] => server.logs.filter((l) => /ended before their handler/.test(l.message));
+  await eventually(() => summaries().length > 0, 15_000, 'the window summary');
+  const lines = server.logs.filter((l) => l.method === HEALTH_WATCH || (l.method === SAY_HELLO && l.code !== 'OK'));
+  const counted = summaries().reduce((n, l) => n + Number(l.not_logged), 0);
+  t.ok(lines.length <= 10 * summaries().length + 10, `${lines.length} lines for 595 refusals and rejections`);
+  t.equal(lines.length + counted, 595, 'each is logged or counted in a summary');
+  t.match(summaries()[0], { severity: 'WARNING', peer: '127.0.0.1' });
+  t.same(lines.filter((l) => l.severity === 'ERROR'), [], 'a client\'s malformed message is never an ERROR');
 });
 
 t.test('connections that never send the HTTP/2 preface are closed by keepalive', async (t) => {
@@ -157,7 +186,7 @@ t.test('rapid reset: the resets cannot flood the log, none is an ERROR, and well
   t.equal(await probe(server), OK);
   await eventually(() => server.server.inFlight().length === 0, 5000, 'every reset call to have left the calls in flight');
   // A run can outlast one rate-limit window: each window logs up to 10 lines and ends with its own summary.
-  const summaries = (): typeof server.logs => server.logs.filter((l) => /reset by their clients before their request arrived/.test(l.message));
+  const summaries = (): typeof server.logs => server.logs.filter((l) => /ended before their handler .* were not logged one by one/.test(l.message));
   const logged = (): typeof server.logs => linesFor(server.logs, SAY_HELLO).filter((l) => l.code !== 'OK');
   const counted = (): number => summaries().reduce((n, l) => n + Number(l.not_logged), 0) + logged().length;
   // Every reset the server saw as a call is either logged or counted; one reset before grpc-js made a call of it is neither.

@@ -162,7 +162,7 @@ t.test('the access line is byte for byte the line pino writes for the same call,
         const now = realNow();
         Date.now = () => now;
         try {
-          accessLog.write(call, code, details, unstarted);
+          accessLog.write(call, code, details, unstarted ? 'reset' : 'handler');
           const { duration_ms: durationMs } = JSON.parse(written[0]!) as { duration_ms: number };
           pinoLine(logger, call, code, details, unstarted, durationMs, project);
         } finally {
@@ -205,5 +205,5 @@ function pinoLine(
   if (code !== grpc.status.OK) entry.details = details;
   const trace = call.metadata && traceFields(project, call.metadata.get('traceparent')[0] as string, call.metadata.get('x-cloud-trace-context')[0] as string);
   if (trace !== undefined) Object.assign(entry, trace);
-  child[unstarted ? 'info' : levelFor(code)](entry, `${call.method} ${codeName} ${durationMs}ms`);
+  child[levelFor(code, unstarted ? 'reset' : 'handler')](entry, `${call.method} ${codeName} ${durationMs}ms`);
 }

@@ -114,6 +114,20 @@ t.test('a bearer value that is not a JWT ends UNAUTHENTICATED as malformed', asy
   }
 });
 
+t.test('a bearer value that is not a JWT is refused before any certificate fetch', async (t) => {
+  let fetches = 0;
+  const server = await startAuthServer(t, {}, () => {
+    fetches += 1;
+    return Promise.reject(new Error('connect ETIMEDOUT'));
+  });
+  for (const token of ['garbage', 'a.b', 'a.b.c.d', 'a!.b.c']) {
+    const error = await sayHello(server, `Bearer ${token}`);
+    t.equal(error?.code, grpc.status.UNAUTHENTICATED, token);
+    t.match(error?.details, /malformed token/, token);
+  }
+  t.equal(fetches, 0, 'no certificate fetched for a token that cannot be one');
+});
+
 t.test('when the signing certificates cannot be fetched, calls end UNAVAILABLE', async (t) => {
   const server = await startAuthServer(t, {}, () => Promise.reject(new Error('connect ETIMEDOUT')));
   const error = await sayHello(server, `Bearer ${issuer.sign(validClaims)}`);
