@@ -24,9 +24,12 @@ interface PartialMessage {
 export interface CallTransport {
   readonly stream: ServerHttp2Stream;
   readonly decoder: PartialMessage;
+  /** Messages decoded and not yet handed on: grpc-js's `readQueue`. */
+  readonly readQueue?: readonly unknown[];
 }
 
-/** StreamDecoder's ReadState.READING_MESSAGE. */
+/** StreamDecoder's ReadState: NO_DATA between messages, READING_MESSAGE inside one. */
+const NO_DATA = 0;
 const READING_MESSAGE = 2;
 /** Interceptors wrap the base call; XdsServer adds a few of its own. */
 const MAX_DEPTH = 8;
@@ -83,6 +86,16 @@ export function heldBytes(transport: CallTransport | undefined): number {
 export function resetStream(transport: CallTransport | undefined, code: number): void {
   const stream = transport?.stream;
   if (stream !== undefined && !stream.destroyed) stream.close(code);
+}
+
+/**
+ * Whether any of the call's request had reached the server: a message decoded, or bytes of one read or
+ * buffered. Asked only of calls whose client reset them, once they are over.
+ */
+export function requestArrived(transport: CallTransport | undefined): boolean {
+  if (transport === undefined) return false;
+  const { stream, decoder, readQueue } = transport;
+  return (readQueue?.length ?? 0) > 0 || decoder.readState !== NO_DATA || stream.readableLength > 0;
 }
 
 /** Whether the call's stream has closed: a status sent now would reach nobody. */

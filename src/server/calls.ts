@@ -19,7 +19,7 @@ import type { AccessLog, LoggedCall } from './access-log.js';
 import { refused, type Admission, type Ticket } from './admission.js';
 import type { CallBounds } from './call-bounds.js';
 import type { EndedStreams } from './ended-streams.js';
-import { heldBytes, resetStream, sentCode, sentDetails, streamClosed, transportOf, type CallTransport } from './call-transport.js';
+import { heldBytes, requestArrived, resetStream, sentCode, sentDetails, streamClosed, transportOf, type CallTransport } from './call-transport.js';
 import type { InFlightCalls, ListedCall } from './in-flight.js';
 import type { PrematureResets } from './premature-resets.js';
 
@@ -210,11 +210,12 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
     if (code === grpc.status.OK) accessLog.write(this, code, undefined);
     else if (code !== undefined) {
       accessLog.write(this, code, sentDetails(this.transport), this.noRequest);
-      if (this.noRequest) this.tracking.prematureResets.note(this.session, this.started, this.messagesOut);
+      if (this.noRequest) this.tracking.prematureResets.note(this.session, this.started, this.messagesOut > 0);
     } else if (this.resetStatus !== undefined) accessLog.write(this, this.resetStatus.code, this.resetStatus.details);
     else {
       accessLog.write(this, grpc.status.CANCELLED, undefined, this.messagesIn === 0);
-      this.tracking.prematureResets.note(this.session, this.started, this.messagesOut);
+      const worked = this.messagesOut > 0 || this.messagesIn > 0 || requestArrived(this.transport);
+      this.tracking.prematureResets.note(this.session, this.started, worked);
     }
   }
 }

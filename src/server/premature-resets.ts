@@ -6,12 +6,15 @@
 // a stream the server has already answered) cannot tell those from an attack,
 // and closes such a connection within seconds. Where Node lets it be set
 // (≥ 22.10), that guard is lifted (call-transport.ts, liftResetLimit) and this
-// rule, Envoy's, is the guard instead: a call its client reset within
-// PREMATURE_MS of its start, before any reply, is premature; a connection
+// rule, after Envoy's, is the guard instead: a call its client reset within
+// PREMATURE_MS of its start, before any reply and before any of its request
+// arrived, is premature; a connection
 // whose premature resets are more than half of its streams, counted over at
 // least MIN_STREAMS, is closed with GOAWAY(ENHANCE_YOUR_CALM). A flood (HEADERS
 // then RST_STREAM at once) is all premature resets; a proxy's cancels come
-// after work began, most after a reply.
+// after it forwarded the request. (Envoy counts any reset before a reply: a
+// server slower to answer than its callers are to cancel would then lose the
+// proxy's connection.)
 //
 // Counted only when a client resets a call (calls.ts): a call that ends with
 // its status costs nothing here.
@@ -28,9 +31,12 @@ export class PrematureResets {
 
   constructor(private readonly logger: Logger) {}
 
-  /** The client of a call on `session` that began at `started` (performance.now()) and sent `replies` replies has reset it. */
-  note(session: Http2Session | undefined, started: number, replies: number): void {
-    if (replies > 0 || performance.now() - started >= PREMATURE_MS) return;
+  /**
+   * The client of a call on `session` that began at `started` (performance.now()) has reset it; `worked` when
+   * any of its request had arrived or a reply had gone.
+   */
+  note(session: Http2Session | undefined, started: number, worked: boolean): void {
+    if (worked || performance.now() - started >= PREMATURE_MS) return;
     if (session === undefined || session.closed || session.destroyed) return;
     const premature = (this.counts.get(session) ?? 0) + 1;
     this.counts.set(session, premature);
@@ -41,7 +47,7 @@ export class PrematureResets {
     this.logger.warn(
       { peer: session.socket?.remoteAddress, streams, premature_resets: premature, window_ms: PREMATURE_MS },
       `closed a connection whose client reset ${premature} of its ${Math.round(streams)} streams within ${PREMATURE_MS} ms ` +
-        'of their start, before any reply: an HTTP/2 rapid-reset attack (CVE-2023-44487), or a client that cancels almost every call at once',
+        'of their start, before any request or reply: an HTTP/2 rapid-reset attack (CVE-2023-44487), or a client that cancels almost every call at once',
     );
     this.counts.set(session, -Infinity); // closing: counted no more, logged once
     // Not from here: this may run while nghttp2 is still reading the connection's frames, and Node aborts
