@@ -61,7 +61,7 @@ t.test(`on this Node (${process.version}), a rapid-reset flood is closed within 
   await floodIsCut(t, server.address, server.logs, nodeTakesResetLimit());
 });
 
-t.test('on Node 20, nghttp2 still closes a connection carrying 200 client cancels a second once they pass 1,000 + 33/s (README, Cancellations)', { skip: nodeTakesResetLimit() && 'this Node lifts the limit: cancel-storm.test.ts' }, async (t) => {
+t.test('on Node 20, nghttp2 still closes a connection carrying 200 client cancels a second once they pass 1,000 + 33/s (README, Streams and resets)', { skip: nodeTakesResetLimit() && 'this Node lifts the limit: cancel-storm.test.ts' }, async (t) => {
   const server = await startServer(t, { LOG_LEVEL: 'info' });
   t.ok(server.logs.some((l) => /cannot lift nghttp2's rapid-reset limit/.test(l.message)), 'the server says so at start-up');
   const run = await cancellationStorm(server.address, 200, 60_000);
