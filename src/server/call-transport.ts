@@ -121,7 +121,7 @@ export function nodeTakesResetLimit(version = process.versions.node): boolean {
 
 /**
  * Lifts nghttp2's rapid-reset guard on the connections `server` accepts: call before it binds. Returns
- * whether this Node takes it; if not, such connections are still closed by nghttp2 (README, "Cancellations").
+ * whether this Node takes it; if not, such connections are still closed by nghttp2 (README, "Streams and resets").
  */
 export function liftResetLimit(server: grpc.Server): boolean {
   const options = (server as unknown as { commonServerOptions?: Record<string, unknown> }).commonServerOptions;
