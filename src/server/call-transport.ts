@@ -7,7 +7,9 @@
 //
 // This is the one module that reads grpc-js's internals (BaseServerInterceptingCall
 // in @grpc/grpc-js 1.14: `stream`, `decoder`, and `nextCall` on interceptors'
-// calls). test/server/abuse-status.test.ts fails if an upgrade moves them.
+// calls; Server: `commonServerOptions`, the options it gives http2.createServer,
+// and `http2Servers`, its servers and their sessions) and Node's (a session's
+// open streams). test/server/abuse-status.test.ts fails if an upgrade moves them.
 import type { Http2Session, SecureServerOptions, ServerHttp2Stream } from 'node:http2';
 import type * as grpc from '@grpc/grpc-js';
 
@@ -22,9 +24,12 @@ interface PartialMessage {
 export interface CallTransport {
   readonly stream: ServerHttp2Stream;
   readonly decoder: PartialMessage;
+  /** Messages decoded and not yet handed on: grpc-js's `readQueue`. */
+  readonly readQueue?: readonly unknown[];
 }
 
-/** StreamDecoder's ReadState.READING_MESSAGE. */
+/** StreamDecoder's ReadState: NO_DATA between messages, READING_MESSAGE inside one. */
+const NO_DATA = 0;
 const READING_MESSAGE = 2;
 /** Interceptors wrap the base call; XdsServer adds a few of its own. */
 const MAX_DEPTH = 8;
@@ -90,6 +95,16 @@ export function resetStream(transport: CallTransport | undefined, code: number):
 export function requestEndReceived(transport: CallTransport | undefined): boolean {
   const stream = transport?.stream as { readableEnded?: boolean; _readableState?: { ended?: boolean } } | undefined;
   return stream !== undefined && (stream.readableEnded === true || stream._readableState?.ended === true);
+}
+
+/**
+ * Whether any of the call's request had reached the server: a message decoded, or bytes of one read or
+ * buffered. Asked only of calls whose client reset them, once they are over.
+ */
+export function requestArrived(transport: CallTransport | undefined): boolean {
+  if (transport === undefined) return false;
+  const { stream, decoder, readQueue } = transport;
+  return (readQueue?.length ?? 0) > 0 || decoder.readState !== NO_DATA || stream.readableLength > 0;
 }
 
 /** Whether the call's stream has closed: a status sent now would reach nobody. */
@@ -163,8 +178,9 @@ export function destroyConnection(session: Http2Session): void {
  */
 export function serverConnections(server: grpc.Server): Http2Session[] {
   const servers = (server as unknown as { http2Servers?: Map<unknown, { sessions: Set<Http2Session> }> }).http2Servers;
+  if (servers === undefined) throw new Error('@grpc/grpc-js no longer keeps its http2 servers in http2Servers (src/server/call-transport.ts)');
   const sessions: Http2Session[] = [];
-  for (const info of servers?.values() ?? []) sessions.push(...info.sessions);
+  for (const info of servers.values()) sessions.push(...info.sessions);
   return sessions;
 }
 
@@ -176,4 +192,49 @@ export function withServerOptions(credentials: grpc.ServerCredentials, options: 
   const own = credentials._getConstructorOptions.bind(credentials);
   credentials._getConstructorOptions = () => ({ ...own(), ...options });
   return credentials;
+}
+
+/**
+ * nghttp2's rapid-reset guard, as Node ≥ 22.10 lets http2.createServer set it (streamResetBurst and
+ * streamResetRate: resets a connection may send at once, then per second). Its default, 1,000 then 33 a
+ * second, counts every RST_STREAM a client sends, also for streams already answered, so it closes a
+ * proxy's connection that carries its callers' cancels; premature-resets.ts is the guard instead. Node 20
+ * has no such option and ignores these.
+ */
+export const RESET_LIMIT = 2 ** 32 - 1;
+
+/** Whether this Node takes streamResetBurst and streamResetRate (22.10 and later). */
+export function nodeTakesResetLimit(version = process.versions.node): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 10);
+}
+
+/**
+ * Lifts nghttp2's rapid-reset guard on the connections `server` accepts: call before it binds. Returns
+ * whether this Node takes it; if not, such connections are still closed by nghttp2 (README, "Streams and resets").
+ */
+export function liftResetLimit(server: grpc.Server): boolean {
+  const options = (server as unknown as { commonServerOptions?: Record<string, unknown> }).commonServerOptions;
+  if (typeof options !== 'object' || options === null) {
+    throw new Error('@grpc/grpc-js no longer keeps the options it gives http2.createServer in commonServerOptions (src/server/call-transport.ts)');
+  }
+  options.streamResetBurst = RESET_LIMIT;
+  options.streamResetRate = RESET_LIMIT;
+  return nodeTakesResetLimit();
+}
+
+interface NodeSession {
+  readonly [state: symbol]: { readonly streams?: ReadonlyMap<number, unknown> } | undefined;
+}
+
+/** The HTTP/2 streams open now on all the connections `server` has accepted, calls or not (for tests). */
+export function openStreams(server: grpc.Server): number {
+  let open = 0;
+  for (const session of serverConnections(server)) {
+    const state = Object.getOwnPropertySymbols(session).find((symbol) => symbol.description === 'state');
+    const streams = state === undefined ? undefined : (session as unknown as NodeSession)[state]?.streams;
+    if (streams === undefined) throw new Error("node:http2 no longer keeps a session's streams in its state (src/server/call-transport.ts)");
+    open += streams.size;
+  }
+  return open;
 }

@@ -19,9 +19,11 @@ import * as grpc from '@grpc/grpc-js';
 import type { AccessLog, EndedBy, LoggedCall } from './access-log.js';
 import { refused, type Admission, type Ticket } from './admission.js';
 import type { CallBounds } from './call-bounds.js';
+import type { EndedStreams } from './ended-streams.js';
 import {
   connectionOf,
   heldBytes,
+  requestArrived,
   requestEndReceived,
   resetStream,
   sentCode,
@@ -31,6 +33,7 @@ import {
   type CallTransport,
 } from './call-transport.js';
 import type { InFlightCalls, ListedCall } from './in-flight.js';
+import type { PrematureResets } from './premature-resets.js';
 import type { Span, Tracing } from './tracing.js';
 
 type InterceptingServerListener = Parameters<grpc.ServerInterceptingCall['start']>[0];
@@ -43,6 +46,10 @@ export interface CallTracking {
   readonly accessLog: AccessLog;
   /** The request timeout and the memory budget, told of every reply as it is written. */
   readonly bounds: CallBounds;
+  /** Streams whose call ended before their client ended its side: reset once the status is out. */
+  readonly endedStreams: EndedStreams;
+  /** Counts the calls clients reset early, per connection, and closes a connection that floods them. */
+  readonly prematureResets: PrematureResets;
   /** A span per call, exported over OTLP; undefined when traces are off. */
   readonly tracing: Tracing | undefined;
 }
@@ -76,6 +83,8 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
   private handlerCancelled = false;
   /** The call that owns the stream (call-transport.ts): what the access line and the bounds read. */
   private readonly transport: CallTransport | undefined;
+  /** The stream's connection, kept for premature-resets.ts: Node lets go of it when the stream closes. */
+  private readonly session: Http2Session | undefined;
 
   constructor(
     readonly method: string,
@@ -89,6 +98,7 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
     private readonly unary: boolean,
   ) {
     this.transport = transportOf(nextCall);
+    this.session = this.transport?.stream.session;
   }
 
   /**
@@ -190,6 +200,8 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
   /** grpc-js calls this once the call is over, whoever ended it: the stream has closed or its status is out. */
   onCancel(): void {
     this.ended = true;
+    // A client still sending would keep the stream, and its slot on the connection, for ever (ended-streams.ts).
+    if (!this.requestEnded) this.tracking.endedStreams.add(this.transport?.stream);
     this.finish();
     this.cancelHandler();
   }
@@ -247,11 +259,15 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
     } else if (sent === undefined) {
       code = grpc.status.CANCELLED;
       endedBy = this.endedBy(undefined);
+      // The client reset the call: premature-resets.ts counts those that came before any work.
+      const worked = this.messagesOut > 0 || this.messagesIn > 0 || requestArrived(this.transport);
+      this.tracking.prematureResets.note(this.session, this.started, worked);
     } else {
       code = sent;
       if (code !== grpc.status.OK) {
         details = sentDetails(this.transport);
         endedBy = this.endedBy(code);
+        if (this.noRequest) this.tracking.prematureResets.note(this.session, this.started, this.messagesOut > 0);
       }
     }
     accessLog.write(this, code, details, endedBy);

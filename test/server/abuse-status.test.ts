@@ -1,7 +1,8 @@
 // The access line records the status the client received, with its details and
 // severity, also for the calls grpc-js ends itself (size limits, decode errors,
 // bad headers: the client's fault, so WARNING at most) and for calls the client
-// cancels or resets.
+// cancels or resets. It also fails if a grpc-js or Node upgrade moves the
+// internals src/server/call-transport.ts reads.
 import type { ClientHttp2Stream } from 'node:http2';
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
@@ -9,6 +10,7 @@ import t from 'tap';
 import { collect } from '../helpers/calls.js';
 import { SAY_HELLO, UNDECODABLE, grpcFrame, openSession, openStream, sayHelloRequest } from '../helpers/attacks.js';
 import { accessLine, eventually, startServer } from '../helpers/server.js';
+import { liftResetLimit, nodeTakesResetLimit, RESET_LIMIT } from '../../src/server/call-transport.js';
 
 const { CANCELLED, INTERNAL, RESOURCE_EXHAUSTED, UNIMPLEMENTED } = grpc.status;
 const MiB = 1024 * 1024;
@@ -109,3 +111,35 @@ for (const { how, reset, expected } of RESETS) {
     t.equal(server.logs.filter((l) => l.method === SAY_HELLO).length, 1, 'one line only');
   });
 }
+
+t.test("grpc-js still builds its HTTP/2 servers from commonServerOptions, so nghttp2's reset limit is lifted where Node takes it", async (t) => {
+  const server = new grpc.Server();
+  t.equal(liftResetLimit(server), nodeTakesResetLimit(), 'taken on this Node exactly when it is 22.10 or later');
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  t.teardown(() => server.forceShutdown());
+  t.ok(port > 0);
+  const http2Servers = [...(server as unknown as { http2Servers: Map<object, unknown> }).http2Servers.keys()];
+  const options = http2Servers.map((http2Server) => {
+    const symbol = Object.getOwnPropertySymbols(http2Server).find((s) => s.description === 'options');
+    return symbol === undefined ? undefined : (http2Server as Record<symbol, { streamResetBurst?: number; streamResetRate?: number }>)[symbol];
+  });
+  t.same(
+    options.map((o) => [o?.streamResetBurst, o?.streamResetRate]),
+    [[RESET_LIMIT, RESET_LIMIT]],
+    'the options reached http2.createServer',
+  );
+});
+
+t.test('openStreams counts the streams open on the server, through grpc-js and Node internals', async (t) => {
+  const server = await startServer(t);
+  t.equal(server.server.openStreams(), 0);
+  const session = await openSession(server.address);
+  t.teardown(() => session.destroy());
+  const open = openStream(session, SAY_HELLO, undefined, false);
+  await eventually(() => server.server.openStreams() === 1, 5000, 'the stream to be open on the server');
+  open.stream.close();
+  await open.ended;
+  await eventually(() => server.server.openStreams() === 0, 5000, 'the stream to be closed on the server');
+});
