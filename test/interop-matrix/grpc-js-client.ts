@@ -164,7 +164,7 @@ async function storm(greeter: GreeterClient, seconds: number): Promise<Result> {
     const tick = setInterval(() => {
       const due = Math.min(seconds * 1000, performance.now() - start) / STORM_INTERVAL_MS;
       while (stormed.length < due) {
-        const call = greeter.LotsOfReplies({ name: 'storm', count: 1000, interval_ms: 10 });
+        const call = greeter.LotsOfReplies({ name: 'storm', count: 1000, interval_ms: 10 }, { deadline: deadlineIn(10_000) });
         const timer = setTimeout(() => call.cancel(), STORM_INTERVAL_MS);
         call.once('data', () => (clearTimeout(timer), call.cancel()));
         stormed.push(collect(call));
@@ -177,12 +177,16 @@ async function storm(greeter: GreeterClient, seconds: number): Promise<Result> {
   for (let waited = 0; waited < 200 && counts.some((count, i) => count === before[i]); waited++) await new Promise((resolve) => setTimeout(resolve, 10));
   const stalled = counts.filter((count, i) => count === before[i]).length;
   long.forEach(({ call }) => call.cancel());
-  const longFailed = (await Promise.all(long.map(({ outcome }) => outcome))).filter(({ status }) => status.code !== CANCELLED).length;
+  const longFailed = (await Promise.all(long.map(({ outcome }) => outcome))).filter(({ status }) => status.code !== CANCELLED);
   reconnects.stop();
   const problems: string[] = [];
   const first = failed[0]?.status;
   if (first) problems.push(`${failed.length} storm calls failed (first: ${codeName(first.code)} ${first.details})`);
-  if (longFailed > 0 || stalled > 0) problems.push(`of the ${LONG_LIVED} long-lived streams ${longFailed} ended early, ${stalled} stalled`);
+  const firstLong = longFailed[0]?.status;
+  if (firstLong || stalled > 0) {
+    const why = firstLong ? ` (first: ${codeName(firstLong.code)} ${firstLong.details})` : '';
+    problems.push(`of the ${LONG_LIVED} long-lived streams ${longFailed.length} ended early${why}, ${stalled} stalled`);
+  }
   if (reconnects.count() > 0) problems.push(`the connection was replaced ${reconnects.count()} times`);
   const summary = `${stormed.length - failed.length} cancels in ${seconds}s`;
   return problems.length > 0 ? fail(`${summary}; ${problems.join('; ')}`) : pass(`${summary}, none failed; ${LONG_LIVED} long-lived streams kept receiving`);

@@ -341,10 +341,13 @@ func storm(conn *grpc.ClientConn, greeter pb.GreeterClient, duration time.Durati
 		}
 	}
 	stopLong()
-	longFailed := 0
+	longFailed, firstLongFailure := 0, ""
 	for i := 0; i < long; i++ {
-		if status.Code(<-longEnds) != codes.Canceled {
+		if err := <-longEnds; status.Code(err) != codes.Canceled {
 			longFailed++
+			if firstLongFailure == "" {
+				firstLongFailure = fmt.Sprint(err)
+			}
 		}
 	}
 	var problems []string
@@ -352,7 +355,7 @@ func storm(conn *grpc.ClientConn, greeter pb.GreeterClient, duration time.Durati
 		problems = append(problems, fmt.Sprintf("%d storm calls failed (first: %v)", failed, firstFailure.Load()))
 	}
 	if longFailed > 0 || stalled > 0 {
-		problems = append(problems, fmt.Sprintf("of the %d long-lived streams %d ended early, %d stalled", long, longFailed, stalled))
+		problems = append(problems, fmt.Sprintf("of the %d long-lived streams %d ended early (first: %s), %d stalled", long, longFailed, firstLongFailure, stalled))
 	}
 	if n := atomic.LoadInt32(&reconnects); n > 0 {
 		problems = append(problems, fmt.Sprintf("the connection was replaced %d times", n))

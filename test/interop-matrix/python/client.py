@@ -180,12 +180,14 @@ def storm(greeter, seconds):
     stalled = sum(1 for a, b in zip(counts, before) if a == b)
     for call in long_calls:
         call.cancel()
-    long_failed = sum(1 for c in long_calls if c.code() != grpc.StatusCode.CANCELLED)
+    long_failed = [c for c in long_calls if c.code() != grpc.StatusCode.CANCELLED]
     problems = []
     if failed:
         problems.append('%d storm calls failed (first: %s %s)' % (len(failed), failed[0].code().name, failed[0].details()))
     if long_failed or stalled:
-        problems.append('of the 50 long-lived streams %d ended early, %d stalled' % (long_failed, stalled))
+        first = long_failed[0] if long_failed else None
+        problems.append('of the 50 long-lived streams %d ended early (first: %s), %d stalled'
+                        % (len(long_failed), first and '%s %s' % (first.code().name, first.details()), stalled))
     summary = '%d cancels in %ds' % (len(started) - len(failed), seconds)
     if problems:
         return result(False, summary + '; ' + '; '.join(problems))
