@@ -24,7 +24,9 @@ function config(dir: string, port: number, upstream: string): string {
   return `worker_processes 1;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
-events { worker_connections 64; }
+# Each call nginx forwards takes a connection to the server of its own (grpc_pass does not multiplex):
+# enough for the interop matrix's 200 concurrent calls.
+events { worker_connections 1024; }
 http {
   access_log off;
 ${temp}
