@@ -7,8 +7,10 @@
 //
 // This is the one module that reads grpc-js's internals (BaseServerInterceptingCall
 // in @grpc/grpc-js 1.14: `stream`, `decoder`, and `nextCall` on interceptors'
-// calls). test/server/abuse-status.test.ts fails if an upgrade moves them.
-import type { ServerHttp2Stream } from 'node:http2';
+// calls; Server: `commonServerOptions`, the options it gives http2.createServer,
+// and `http2Servers`, its servers and their sessions) and Node's (a session's
+// open streams). test/server/abuse-status.test.ts fails if an upgrade moves them.
+import type { ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import type * as grpc from '@grpc/grpc-js';
 
 /** grpc-js's StreamDecoder: a message of `readMessageSize` bytes of which `readMessageRemaining` have not arrived. */
@@ -87,4 +89,43 @@ export function resetStream(transport: CallTransport | undefined, code: number):
 export function streamClosed(transport: CallTransport | undefined): boolean {
   const stream = transport?.stream;
   return stream !== undefined && (stream.closed || stream.destroyed);
+}
+
+/**
+ * nghttp2's rapid-reset guard, as Node ≥ 22.10 lets http2.createServer set it (streamResetBurst and
+ * streamResetRate: resets a connection may send at once, then per second). Its default, 1,000 then 33 a
+ * second, counts every RST_STREAM a client sends, also for streams already answered, so it closes a
+ * proxy's connection that carries its callers' cancels; premature-resets.ts is the guard instead. Node 20
+ * has no such option and ignores these.
+ */
+export const RESET_LIMIT = 2 ** 32 - 1;
+
+/** Lifts nghttp2's rapid-reset guard on the connections `server` accepts: call before it binds. */
+export function liftResetLimit(server: grpc.Server): void {
+  const options = (server as unknown as { commonServerOptions?: Record<string, unknown> }).commonServerOptions;
+  if (typeof options !== 'object' || options === null) {
+    throw new Error('@grpc/grpc-js no longer keeps the options it gives http2.createServer in commonServerOptions (src/server/call-transport.ts)');
+  }
+  options.streamResetBurst = RESET_LIMIT;
+  options.streamResetRate = RESET_LIMIT;
+}
+
+interface NodeSession {
+  readonly [state: symbol]: { readonly streams?: ReadonlyMap<number, unknown> } | undefined;
+}
+
+/** The HTTP/2 streams open now on all the connections `server` has accepted, calls or not (for tests). */
+export function openStreams(server: grpc.Server): number {
+  const servers = (server as unknown as { http2Servers?: ReadonlyMap<unknown, { sessions: ReadonlySet<ServerHttp2Session> }> }).http2Servers;
+  if (servers === undefined) throw new Error('@grpc/grpc-js no longer keeps its http2 servers in http2Servers (src/server/call-transport.ts)');
+  let open = 0;
+  for (const { sessions } of servers.values()) {
+    for (const session of sessions) {
+      const state = Object.getOwnPropertySymbols(session).find((symbol) => symbol.description === 'state');
+      const streams = state === undefined ? undefined : (session as unknown as NodeSession)[state]?.streams;
+      if (streams === undefined) throw new Error("node:http2 no longer keeps a session's streams in its state (src/server/call-transport.ts)");
+      open += streams.size;
+    }
+  }
+  return open;
 }

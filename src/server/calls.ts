@@ -17,8 +17,10 @@ import * as grpc from '@grpc/grpc-js';
 import type { AccessLog, LoggedCall } from './access-log.js';
 import { refused, type Admission, type Ticket } from './admission.js';
 import type { CallBounds } from './call-bounds.js';
+import type { EndedStreams } from './ended-streams.js';
 import { heldBytes, resetStream, sentCode, sentDetails, streamClosed, transportOf, type CallTransport } from './call-transport.js';
 import type { InFlightCalls, ListedCall } from './in-flight.js';
+import type { PrematureResets } from './premature-resets.js';
 
 type InterceptingServerListener = Parameters<grpc.ServerInterceptingCall['start']>[0];
 type PartialStatus = Parameters<grpc.ServerInterceptingCall['sendStatus']>[0];
@@ -30,6 +32,10 @@ export interface CallTracking {
   readonly accessLog: AccessLog;
   /** The request timeout and the memory budget, told of every reply as it is written. */
   readonly bounds: CallBounds;
+  /** Streams whose call ended before their client ended its side: reset once the status is out. */
+  readonly endedStreams: EndedStreams;
+  /** Counts the calls clients reset early, per connection, and closes a connection that floods them. */
+  readonly prematureResets: PrematureResets;
 }
 
 class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, LoggedCall, InterceptingServerListener {
@@ -156,6 +162,8 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
   /** grpc-js calls this once the call is over, whoever ended it: the stream has closed or its status is out. */
   onCancel(): void {
     this.ended = true;
+    // A client still sending would keep the stream, and its slot on the connection, for ever (ended-streams.ts).
+    if (!this.requestEnded) this.tracking.endedStreams.add(this.transport?.stream);
     this.finish();
     this.cancelHandler();
   }
@@ -196,9 +204,14 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
     }
     const code = sentCode(this.transport);
     if (code === grpc.status.OK) accessLog.write(this, code, undefined);
-    else if (code !== undefined) accessLog.write(this, code, sentDetails(this.transport), this.noRequest);
-    else if (this.resetStatus !== undefined) accessLog.write(this, this.resetStatus.code, this.resetStatus.details);
-    else accessLog.write(this, grpc.status.CANCELLED, undefined, this.messagesIn === 0);
+    else if (code !== undefined) {
+      accessLog.write(this, code, sentDetails(this.transport), this.noRequest);
+      if (this.noRequest) this.tracking.prematureResets.note(this.transport, this.started, this.messagesOut);
+    } else if (this.resetStatus !== undefined) accessLog.write(this, this.resetStatus.code, this.resetStatus.details);
+    else {
+      accessLog.write(this, grpc.status.CANCELLED, undefined, this.messagesIn === 0);
+      this.tracking.prematureResets.note(this.transport, this.started, this.messagesOut);
+    }
   }
 }
 

@@ -10,13 +10,16 @@ import { AccessLog } from './access-log.js';
 import { Admission } from './admission.js';
 import { createAuthInterceptor, type CertificateSource } from './auth.js';
 import { BUDGET_SHARE, CallBounds } from './call-bounds.js';
+import { liftResetLimit, openStreams } from './call-transport.js';
 import { trackCalls } from './calls.js';
 import { resolveMemoryLimit } from './cgroup.js';
 import { drain } from './drain.js';
+import { EndedStreams } from './ended-streams.js';
 import { greeterHandlers } from './greeter.js';
 import { createHealth } from './health.js';
 import { InFlightCalls, type InFlightCall } from './in-flight.js';
 import { testServiceHandlers } from './interop/test-service.js';
+import { PrematureResets } from './premature-resets.js';
 import { addReflection } from './reflection.js';
 import { resolveStreamingMode, type StreamingMode } from './streaming.js';
 import { serverCredentials } from './tls.js';
@@ -31,6 +34,8 @@ export interface GreeterServer {
   close(): void;
   /** Calls in flight now (for the drain, operators and tests). */
   inFlight(): readonly InFlightCall[];
+  /** HTTP/2 streams open now on the server's connections, whether or not a call is in flight on them (for tests). */
+  openStreams(): number;
 }
 
 export interface ServerDependencies {
@@ -85,7 +90,16 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
     budgetBytes: Math.floor(memoryLimit * BUDGET_SHARE),
     logger,
   });
-  const interceptors = [trackCalls({ admission, inFlight, accessLog: new AccessLog(logger, config.project), bounds })];
+  const interceptors = [
+    trackCalls({
+      admission,
+      inFlight,
+      accessLog: new AccessLog(logger, config.project),
+      bounds,
+      endedStreams: new EndedStreams(),
+      prematureResets: new PrematureResets(logger),
+    }),
+  ];
   if (config.auth !== undefined) interceptors.push(createAuthInterceptor(config.auth, idTokenCertificates));
 
   // XdsServer is a grpc.Server whose ports serve only once the control plane has sent their Listener
@@ -93,6 +107,8 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
   // outlasts SHUTDOWN_GRACE_MS, so drain.ts still decides when calls end.
   const options = serverOptions(config, interceptors);
   const server = config.xdsServer ? new (grpcJsXds().XdsServer)(options) : new grpc.Server(options);
+  // A proxy's connection carries its callers' cancels: premature-resets.ts guards against floods instead.
+  liftResetLimit(server);
   server.addService(helloworld.Greeter.service, greeterHandlers(streaming.enabled));
   health.implementation.addToServer(server);
   // Reflection describes exactly the services registered. With INTEROP=on, gRPC's interop
@@ -152,5 +168,6 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
       server.forceShutdown();
     },
     inFlight: () => inFlight.list(),
+    openStreams: () => openStreams(server),
   };
 }
