@@ -234,7 +234,8 @@ func streamTiming(greeter pb.GreeterClient) result {
 	return judgeGaps(gaps)
 }
 
-// judgeGaps: ten replies, none arriving within 50 ms of the one before (a path that batches them fails).
+// judgeGaps: ten replies, none arriving within 20 ms of the one before (a path that batches them fails; a
+// loaded machine's jitter of tens of milliseconds does not).
 func judgeGaps(gaps []int) result {
 	sorted := append([]int(nil), gaps...)
 	sort.Ints(sorted)
@@ -242,7 +243,7 @@ func judgeGaps(gaps []int) result {
 		return fail("%d replies, not 10", len(gaps)+1)
 	}
 	summary := fmt.Sprintf("gaps %d..%d ms, median %d", sorted[0], sorted[8], sorted[4])
-	if sorted[0] < 50 {
+	if sorted[0] < 20 {
 		return fail("batched: %s", summary)
 	}
 	return pass("10 replies, %s", summary)

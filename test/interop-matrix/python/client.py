@@ -130,7 +130,7 @@ def stream_timing(greeter):
     if len(gaps) != 9:
         return result(False, '%d replies, not 10' % len(arrivals))
     summary = 'gaps %d..%d ms, median %d' % (gaps[0], gaps[8], gaps[4])
-    return result(gaps[0] >= 50, ('10 replies, ' if gaps[0] >= 50 else 'batched: ') + summary)
+    return result(gaps[0] >= 20, ('10 replies, ' if gaps[0] >= 20 else 'batched: ') + summary)
 
 
 def sigterm(greeter):
