@@ -44,17 +44,7 @@ const CLIENTS: readonly Client[] = [
  * Cells that fail because of the client or the proxy, not the server; each failure is shown again with grpc-go's
  * server on the same path. One that passes is reported (a comment, and the table), not failed: some are races.
  */
-const EXPECTED: readonly { client: string; path: string; check: Check; reason: string }[] = [
-  {
-    client: 'C-core (grpcio 1.51)',
-    path: 'Go ReverseProxy (h2c)',
-    check: 'storm',
-    reason:
-      'grpcio 1.51 sends RST_STREAM(CANCEL) for a stream whose HEADERS it never sent (cancelled before they went out); ' +
-      "Go's HTTP/2 server in the proxy (x/net 0.7) answers, as RFC 9113 §6.4 says of a reset of an idle stream, with " +
-      "GOAWAY(PROTOCOL_ERROR), and every call on the client's connection ends UNAVAILABLE (Socket closed). A race: it fails in most runs.",
-  },
-];
+const EXPECTED: readonly { client: string; path: string; check: Check; reason: string }[] = [];
 
 /** Runs one check in its own client process; for sigterm, stops `server` once the client's streams are under way. */
 async function runCheck(tools: Toolchain, client: Client, check: Check, target: string, server: Peer): Promise<Outcome> {
