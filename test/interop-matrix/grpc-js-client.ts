@@ -1,7 +1,6 @@
 // The grpc-js side of the interop matrix (run.ts): one check with the project's own connect(), the same
-// checks as go/client.go and python/client.py. Run as a process of its own, like theirs:
-//   node --import tsx test/interop-matrix/grpc-js-client.ts CHECK TARGET [STORM_SECONDS]
-// Prints one JSON result line ({"ok", "detail"}); the sigterm check first prints {"event": "streaming"}.
+// checks as go/client.go and python/client.py. It runs in the runner's own process, on a channel of its
+// own per check: a process per check would spend seconds loading TypeScript each time.
 import * as grpc from '@grpc/grpc-js';
 import { connect, deadlineIn, greeterClient } from '../../src/client/connect.js';
 import type { GreeterClient } from '../../src/generated/helloworld/Greeter.js';
@@ -9,7 +8,7 @@ import type { HelloResponse__Output } from '../../src/generated/helloworld/Hello
 import { interopProto } from '../../src/proto.js';
 import { collect, lotsOfGreetings, sayHello, type Outcome } from '../helpers/calls.js';
 
-interface Result {
+export interface Result {
   readonly ok: boolean;
   readonly detail: string;
 }
@@ -120,11 +119,11 @@ async function streamTiming(greeter: GreeterClient): Promise<Result> {
   return (gaps[0] as number) >= 20 ? pass(`10 replies, ${summary}`) : fail(`batched: ${summary}`);
 }
 
-async function sigterm(greeter: GreeterClient): Promise<Result> {
+async function sigterm(greeter: GreeterClient, onStreaming: () => void): Promise<Result> {
   const calls = Array.from({ length: 10 }, () => greeter.LotsOfReplies({ name: 'Ada', count: 100, interval_ms: 100 }));
   const outcomes = Promise.all(calls.map((call) => collect(call)));
   await Promise.all(calls.map(firstReply));
-  console.log(JSON.stringify({ event: 'streaming' }));
+  onStreaming();
   const seen: Record<string, number> = {};
   for (const { status } of await outcomes) seen[codeName(status.code)] = (seen[codeName(status.code)] ?? 0) + 1;
   const detail = `the 10 streams ended ${JSON.stringify(seen)}`;
@@ -192,26 +191,28 @@ async function storm(greeter: GreeterClient, seconds: number): Promise<Result> {
   return problems.length > 0 ? fail(`${summary}; ${problems.join('; ')}`) : pass(`${summary}, none failed; ${LONG_LIVED} long-lived streams kept receiving`);
 }
 
-const CHECKS: Record<string, (greeter: GreeterClient, target: string, stormSeconds: number) => Promise<Result>> = {
+const CHECKS: Record<string, (greeter: GreeterClient, target: string, stormSeconds: number, onStreaming: () => void) => Promise<Result>> = {
   shapes,
   metadata: (_greeter, target) => echoMetadata(target),
   deadline,
   cancel: cancelMidStream,
   'big-then-200': bigThen200,
   'stream-timing': streamTiming,
-  sigterm,
+  sigterm: (greeter, _target, _seconds, onStreaming) => sigterm(greeter, onStreaming),
   storm: (greeter, _target, seconds) => storm(greeter, seconds),
 };
 
-const [check = '', target = '', stormSeconds = '8'] = process.argv.slice(2);
-const run = CHECKS[check];
-if (run === undefined) {
-  console.error(`usage: grpc-js-client.ts ${Object.keys(CHECKS).join('|')} TARGET [STORM_SECONDS]`);
-  process.exit(2);
+/** Runs `check` against `target` on a channel of its own; the sigterm check calls `onStreaming` once its streams are under way. */
+export async function runGrpcJsCheck(check: string, target: string, stormSeconds: number, onStreaming: () => void): Promise<Result> {
+  const run = CHECKS[check];
+  if (run === undefined) return fail(`no check named ${check}`);
+  const greeter = greeterClient(connect(target, { insecure: true }));
+  try {
+    await new Promise<void>((resolve, reject) => greeter.waitForReady(deadlineIn(10_000), (error) => (error ? reject(error) : resolve())));
+    return await run(greeter, target, stormSeconds, onStreaming);
+  } catch (error) {
+    return fail((error as Error).message);
+  } finally {
+    greeter.close();
+  }
 }
-const greeter = greeterClient(connect(target, { insecure: true }));
-const ready = new Promise<void>((resolve, reject) => greeter.waitForReady(deadlineIn(10_000), (error) => (error ? reject(error) : resolve())));
-const result = await ready.then(() => run(greeter, target, Number(stormSeconds))).catch((error: Error) => fail(error.message));
-console.log(JSON.stringify(result));
-greeter.close();
-process.exit(0);

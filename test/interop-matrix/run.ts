@@ -3,13 +3,14 @@
 // httputil.ReverseProxy over h2c as Knative's queue-proxy, nginx grpc_pass, haproxy proto h2) runs every
 // check against a server of its own (dist/main.js); a check that fails is run again with grpc-go's
 // server on the same path, to tell the server's fault from the client's or the proxy's. The table goes
-// into docs/interop.md. Each check is a process of its own (go/client.go, python/client.py,
-// grpc-js-client.ts) printing one JSON result line. docs/interop.md#the-cross-implementation-matrix.
+// into docs/interop.md. Each check is a process of its own (go/client.go, python/client.py) printing one
+// JSON result line, or for grpc-js (grpc-js-client.ts) a channel of its own in this process. docs/interop.md#the-cross-implementation-matrix.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { ROOT } from '../helpers/process.js';
+import { runGrpcJsCheck } from './grpc-js-client.js';
 import { PATHS, startServer, type Path, type Peer, type ServerKind } from './peers.js';
 import { writeReport, type Cell, type Outcome } from './report.js';
 import { prepareToolchain, PYTHON, type Toolchain } from './toolchain.js';
@@ -25,7 +26,8 @@ type Check = (typeof CHECKS)[number];
 
 interface Client {
   readonly name: string;
-  command(tools: Toolchain, check: Check, target: string): [command: string, args: string[], env: NodeJS.ProcessEnv];
+  /** The client's process for one check; none for grpc-js, which runs in this process. */
+  command?(tools: Toolchain, check: Check, target: string): [command: string, args: string[], env: NodeJS.ProcessEnv];
 }
 
 const CLIENTS: readonly Client[] = [
@@ -34,10 +36,7 @@ const CLIENTS: readonly Client[] = [
     name: 'C-core (grpcio 1.51)',
     command: (tools, check, target) => [PYTHON, [join(HERE, 'python/client.py'), check, target, String(STORM_SECONDS)], { ...process.env, PYTHONPATH: tools.pythonPath }],
   },
-  {
-    name: 'grpc-js (connect())',
-    command: (_tools, check, target) => [process.execPath, ['--import', 'tsx', join(HERE, 'grpc-js-client.ts'), check, target, String(STORM_SECONDS)], process.env],
-  },
+  { name: 'grpc-js (connect())' },
 ];
 
 /**
@@ -46,29 +45,43 @@ const CLIENTS: readonly Client[] = [
  */
 const EXPECTED: readonly { client: string; path: string; check: Check; reason: string }[] = [];
 
-/** Runs one check in its own client process; for sigterm, stops `server` once the client's streams are under way. */
-async function runCheck(tools: Toolchain, client: Client, check: Check, target: string, server: Peer): Promise<Outcome> {
-  const [command, args, env] = client.command(tools, check, target);
+const HUNG: Outcome = { ok: false, detail: `no result within ${CHECK_TIMEOUT_MS / 1000} s: hung` };
+
+/** Runs one check in the client's own process, its one JSON line the outcome; calls `onStreaming` on its event line. */
+async function runClientProcess(command: string, args: string[], env: NodeJS.ProcessEnv, onStreaming: () => void): Promise<Outcome> {
   const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  let signalled = false;
   child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
-    // Once, as the platform does (a second SIGTERM is not part of the contract).
-    if (check === 'sigterm' && !signalled && /"event"/.test(stdout)) signalled = server.child.kill('SIGTERM');
+    if (/"event"/.test(stdout)) onStreaming();
   });
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const since = performance.now();
   let hung = false;
   const timer = setTimeout(() => ((hung = true), child.kill('SIGKILL')), CHECK_TIMEOUT_MS);
   const exitCode = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   clearTimeout(timer);
   const line = stdout.split('\n').find((l) => l.startsWith('{"ok"'));
-  if (line === undefined) {
-    return { ok: false, detail: hung ? `no result within ${CHECK_TIMEOUT_MS / 1000} s: hung` : `the client exited ${exitCode}: ${stderr.trim().split('\n').slice(-3).join(' ')}` };
+  if (line !== undefined) return JSON.parse(line) as Outcome;
+  return hung ? HUNG : { ok: false, detail: `the client exited ${exitCode}: ${stderr.trim().split('\n').slice(-3).join(' ')}` };
+}
+
+/** Runs one check; for sigterm, stops `server` once the client's streams are under way. */
+async function runCheck(tools: Toolchain, client: Client, check: Check, target: string, server: Peer): Promise<Outcome> {
+  let signalled = false;
+  // Once, as the platform does (a second SIGTERM is not part of the contract).
+  const onStreaming = () => void (check === 'sigterm' && !signalled && (signalled = server.child.kill('SIGTERM')));
+  const since = performance.now();
+  let parsed: Outcome;
+  if (client.command) {
+    const [command, args, env] = client.command(tools, check, target);
+    parsed = await runClientProcess(command, args, env, onStreaming);
+  } else {
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<Outcome>((resolve) => (timer = setTimeout(resolve, CHECK_TIMEOUT_MS, HUNG)));
+    parsed = await Promise.race([runGrpcJsCheck(check, target, STORM_SECONDS, onStreaming), hung]);
+    clearTimeout(timer);
   }
-  const parsed = JSON.parse(line) as Outcome;
   const outcome = { ok: parsed.ok, detail: `${parsed.detail} (${((performance.now() - since) / 1000).toFixed(1)} s)` };
   if (check !== 'sigterm') return outcome;
   const serverExit = await Promise.race([server.exited, new Promise<string>((resolve) => setTimeout(resolve, 15_000, 'still running 15 s after SIGTERM'))]);
