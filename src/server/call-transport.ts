@@ -100,14 +100,24 @@ export function streamClosed(transport: CallTransport | undefined): boolean {
  */
 export const RESET_LIMIT = 2 ** 32 - 1;
 
-/** Lifts nghttp2's rapid-reset guard on the connections `server` accepts: call before it binds. */
-export function liftResetLimit(server: grpc.Server): void {
+/** Whether this Node takes streamResetBurst and streamResetRate (22.10 and later). */
+export function nodeTakesResetLimit(version = process.versions.node): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 10);
+}
+
+/**
+ * Lifts nghttp2's rapid-reset guard on the connections `server` accepts: call before it binds. Returns
+ * whether this Node takes it; if not, such connections are still closed by nghttp2 (README, "Cancellations").
+ */
+export function liftResetLimit(server: grpc.Server): boolean {
   const options = (server as unknown as { commonServerOptions?: Record<string, unknown> }).commonServerOptions;
   if (typeof options !== 'object' || options === null) {
     throw new Error('@grpc/grpc-js no longer keeps the options it gives http2.createServer in commonServerOptions (src/server/call-transport.ts)');
   }
   options.streamResetBurst = RESET_LIMIT;
   options.streamResetRate = RESET_LIMIT;
+  return nodeTakesResetLimit();
 }
 
 interface NodeSession {

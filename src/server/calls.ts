@@ -13,6 +13,7 @@
 // TrackedCall would never use), the stream found once per call, no closure per
 // call or per message, and nothing built for the access line unless its level
 // is on.
+import type { Http2Session } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import type { AccessLog, LoggedCall } from './access-log.js';
 import { refused, type Admission, type Ticket } from './admission.js';
@@ -63,6 +64,8 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
   private handlerCancelled = false;
   /** The call that owns the stream (call-transport.ts): what the access line and the bounds read. */
   private readonly transport: CallTransport | undefined;
+  /** The stream's connection, kept for premature-resets.ts: Node lets go of it when the stream closes. */
+  private readonly session: Http2Session | undefined;
 
   constructor(
     readonly method: string,
@@ -74,6 +77,7 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
     private readonly singleRequest: boolean,
   ) {
     this.transport = transportOf(nextCall);
+    this.session = this.transport?.stream.session;
   }
 
   get awaitingRequest(): boolean {
@@ -206,11 +210,11 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
     if (code === grpc.status.OK) accessLog.write(this, code, undefined);
     else if (code !== undefined) {
       accessLog.write(this, code, sentDetails(this.transport), this.noRequest);
-      if (this.noRequest) this.tracking.prematureResets.note(this.transport, this.started, this.messagesOut);
+      if (this.noRequest) this.tracking.prematureResets.note(this.session, this.started, this.messagesOut);
     } else if (this.resetStatus !== undefined) accessLog.write(this, this.resetStatus.code, this.resetStatus.details);
     else {
       accessLog.write(this, grpc.status.CANCELLED, undefined, this.messagesIn === 0);
-      this.tracking.prematureResets.note(this.transport, this.started, this.messagesOut);
+      this.tracking.prematureResets.note(this.session, this.started, this.messagesOut);
     }
   }
 }

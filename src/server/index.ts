@@ -108,7 +108,13 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
   const options = serverOptions(config, interceptors);
   const server = config.xdsServer ? new (grpcJsXds().XdsServer)(options) : new grpc.Server(options);
   // A proxy's connection carries its callers' cancels: premature-resets.ts guards against floods instead.
-  liftResetLimit(server);
+  if (!liftResetLimit(server)) {
+    logger.info(
+      { node: process.version },
+      `Node ${process.version} cannot lift nghttp2's rapid-reset limit (Node 22.10 and later can): a connection whose client ` +
+        'resets more than 1,000 streams, then 33 a second (a proxy forwarding its callers\' cancels), is closed by Node',
+    );
+  }
   server.addService(helloworld.Greeter.service, greeterHandlers(streaming.enabled));
   health.implementation.addToServer(server);
   // Reflection describes exactly the services registered. With INTEROP=on, gRPC's interop

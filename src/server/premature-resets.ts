@@ -17,7 +17,6 @@
 // its status costs nothing here.
 import { constants, type Http2Session } from 'node:http2';
 import type { Logger } from '../logger.js';
-import type { CallTransport } from './call-transport.js';
 
 /** A call reset within this long of its start, before any reply, is premature. */
 export const PREMATURE_MS = 1000;
@@ -29,10 +28,9 @@ export class PrematureResets {
 
   constructor(private readonly logger: Logger) {}
 
-  /** The client of a call that began at `started` (performance.now()) and sent `replies` replies has reset it. */
-  note(transport: CallTransport | undefined, started: number, replies: number): void {
+  /** The client of a call on `session` that began at `started` (performance.now()) and sent `replies` replies has reset it. */
+  note(session: Http2Session | undefined, started: number, replies: number): void {
     if (replies > 0 || performance.now() - started >= PREMATURE_MS) return;
-    const session = transport?.stream.session;
     if (session === undefined || session.closed || session.destroyed) return;
     const premature = (this.counts.get(session) ?? 0) + 1;
     this.counts.set(session, premature);
@@ -45,7 +43,15 @@ export class PrematureResets {
       `closed a connection whose client reset ${premature} of its ${Math.round(streams)} streams within ${PREMATURE_MS} ms ` +
         'of their start, before any reply: an HTTP/2 rapid-reset attack (CVE-2023-44487), or a client that cancels almost every call at once',
     );
-    session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
-    session.destroy();
+    this.counts.set(session, -Infinity); // closing: counted no more, logged once
+    // Not from here: this may run while nghttp2 is still reading the connection's frames, and Node aborts
+    // (an assertion in its stream reading) when the session goes from under it.
+    setImmediate(closeSession, session);
   }
+}
+
+function closeSession(session: Http2Session): void {
+  if (session.destroyed) return;
+  session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+  session.destroy();
 }
