@@ -43,7 +43,20 @@ const CLIENTS: readonly Client[] = [
  * Cells that fail because of the client or the proxy, not the server; each failure is shown again with grpc-go's
  * server on the same path. One that passes is reported (a comment, and the table), not failed: some are races.
  */
-const EXPECTED: readonly { client: string; path: string; check: Check; reason: string }[] = [];
+const EXPECTED: readonly { client: string; path: string; check: Check; reason: string }[] = [
+  {
+    client: 'grpc-go 1.33',
+    path: 'Go ReverseProxy (h2c)',
+    check: 'big-then-200',
+    reason:
+      "A trailers-only reply (the 5 MiB call's RESOURCE_EXHAUSTED: HEADERS with END_STREAM, while the request is still " +
+      'being sent) through httputil.ReverseProxy reaches grpc-go 1.33 at times as headers, then an empty END_STREAM: ' +
+      '"server closed the stream without sending trailers" (INTERNAL). A race, about 1 run in 4, with grpc-go\'s server ' +
+      'behind the proxy as with this one.',
+  },
+];
+/** An expected failure that is a race may pass once with grpc-go's server: it is tried up to this many times. */
+const REFERENCE_ATTEMPTS = 8;
 
 const HUNG: Outcome = { ok: false, detail: `no result within ${CHECK_TIMEOUT_MS / 1000} s: hung` };
 
@@ -105,9 +118,16 @@ async function runCell(t: Test, tools: Toolchain, client: Client, path: Path, ce
       else t.comment(`${check} passes, though listed as an expected failure (${expected}): ${outcome.detail}`);
       continue;
     }
-    const reference = await serve(t, 'grpc-go', path, tools).then(({ server: goServer, target: goTarget }) => runCheck(tools, client, check, goTarget, goServer));
+    let reference: Outcome = { ok: true, detail: '' };
+    let attempt = 0;
+    while (reference.ok && attempt < (expected === undefined ? 1 : REFERENCE_ATTEMPTS)) {
+      attempt += 1;
+      const { server: goServer, target: goTarget } = await serve(t, 'grpc-go', path, tools);
+      reference = await runCheck(tools, client, check, goTarget, goServer);
+    }
+    if (attempt > 1) reference = { ok: reference.ok, detail: `${reference.detail}; try ${attempt}` };
     cells.push({ client: client.name, path: path.name, check, outcome, expected, reference });
-    const onReference = `with grpc-go's server on the same path it ${reference.ok ? 'passes' : `fails too (${reference.detail})`}`;
+    const onReference = `with grpc-go's server on the same path it ${reference.ok ? `passes (${attempt} tries)` : `fails too (${reference.detail})`}`;
     if (expected === undefined) t.fail(`${check}: ${outcome.detail}; ${onReference}`);
     else t.notOk(reference.ok, `${check} fails as expected: ${expected} (${outcome.detail}); ${onReference}`);
   }
