@@ -54,6 +54,14 @@ const EXPECTED: readonly { client: string; path: string; check: Check; reason: s
       '"server closed the stream without sending trailers" (INTERNAL). A race, about 1 run in 4, with grpc-go\'s server ' +
       'behind the proxy as with this one.',
   },
+  {
+    client: 'C-core (grpcio 1.51)',
+    path: 'haproxy (proto h2)',
+    check: 'big-then-200',
+    reason:
+      "When the server answers the 5 MiB call (RESOURCE_EXHAUSTED) before the request has all arrived, haproxy 2.6 at times " +
+      'resets the stream towards grpcio, which ends it CANCELLED; with grpc-go\'s server behind haproxy as with this one. A race.',
+  },
 ];
 /** An expected failure that is a race may pass once with grpc-go's server: it is tried up to this many times. */
 const REFERENCE_ATTEMPTS = 8;
