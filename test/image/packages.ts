@@ -35,6 +35,11 @@ async function aptGet(args: string[], cwd?: string): Promise<void> {
 export async function installCommands(commands: Record<string, string>): Promise<void> {
   const missing: string[] = [];
   for (const [command, debianPackage] of Object.entries(commands)) if (!(await onPath(command))) missing.push(debianPackage);
+  await installPackages(missing);
+}
+
+/** Installs Debian packages `missing` (none: nothing to do); rejects saying why when it cannot. */
+export async function installPackages(missing: string[]): Promise<void> {
   if (missing.length === 0) return;
   const unavailable = await aptUnavailable();
   if (unavailable) throw new Error(`${missing.join(', ')} missing and ${unavailable}`);
