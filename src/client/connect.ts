@@ -46,6 +46,21 @@ export type ConnectionSpec = Omit<ConnectOptions, 'channelOptions' | 'auth' | 'd
   readonly auth?: { readonly kind: 'id-token'; readonly audience?: string } | { readonly kind: 'static'; readonly token: string };
 };
 
+/**
+ * The target could not be reached (within the connect timeout); nothing was said to it. `code` names the cause
+ * when known (ECONNREFUSED, or a gRPC status name); `cause` is the call's error, when one failed.
+ */
+export class ConnectError extends Error {
+  override name = 'ConnectError';
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 export interface Connection {
   readonly target: string;
   readonly credentials: grpc.ChannelCredentials;
