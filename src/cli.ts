@@ -4,6 +4,8 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { bidiCommand } from './cli/bidi.js';
+import { callCommand } from './cli/call-method.js';
+import { describeCommand, listCommand } from './cli/schema.js';
 import { UsageError, type Command, type CommandIO } from './cli/command.js';
 import { greetingsCommand } from './cli/greetings.js';
 import { healthCommand, NOT_SERVING_EXIT_CODE } from './cli/health.js';
@@ -20,6 +22,9 @@ export const COMMANDS: Command[] = [
   greetingsCommand,
   bidiCommand,
   healthCommand,
+  callCommand,
+  listCommand,
+  describeCommand,
   loadCommand,
   interopCommand,
   serveCommand,

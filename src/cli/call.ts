@@ -4,7 +4,7 @@
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import { connect, type Connection } from '../client/connect.js';
+import { connect, ConnectError, type Connection } from '../client/connect.js';
 import type { HelloResponse__Output } from '../generated/helloworld/HelloResponse.js';
 import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, UsageError, connectOptionsFromFlags, type ConnectionFlagValues } from '../client/flags.js';
 import type { CommandIO } from './command.js';
@@ -14,14 +14,17 @@ export const CALL_FLAGS = {
   json: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
+/** What TARGET is and what the exit status says, for every command that calls. */
+export const TARGET_USAGE = `TARGET is host[:port] (port 443 when omitted, with --insecure too), or a gRPC target URI (dns:, xds:).
+Exit status: 0 on OK, else the gRPC status code, with "STATUS_NAME: message" on stderr; 2 a usage error.`;
+
 export const CALL_FLAGS_USAGE = `Output:
   --json                 one JSON object per message on stdout (default: human-readable lines)
   --help, -h             this help
 
 ${CONNECTION_FLAGS_USAGE}
 
-TARGET is host[:port] (port 443 when omitted, unless --insecure), or a gRPC target URI (dns:, xds:).
-Exit status: 0 on OK, else the gRPC status code, with "STATUS_NAME: message" on stderr.`;
+${TARGET_USAGE}`;
 
 /** node:util parseArgs, strict, with its errors turned into usage errors. */
 export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(argv: readonly string[], options: O) {
@@ -104,7 +107,9 @@ export async function runCall<C extends grpc.Client>(
 }
 
 /** A failed call's status code, its name and message printed on stderr; anything but a gRPC status is rethrown. */
-function failedCallExitCode(error: unknown, io: CommandIO): number {
+function failedCallExitCode(failure: unknown, io: CommandIO): number {
+  // Reflection that failed (call, list, describe) fails as its call did.
+  const error = failure instanceof ConnectError && isServiceError(failure.cause) ? failure.cause : failure;
   if (!isServiceError(error)) throw error;
   io.stderr.write(`${grpc.status[error.code]}: ${error.details}\n`);
   // The one failure whose message does not say what to do: TLS spoken to a plaintext server.

@@ -169,6 +169,11 @@ export function greeterClient({ target, credentials, options }: Connection): Gre
   return new helloworld.Greeter(target, credentials, options);
 }
 
+/** A client of no service in particular: calls by path (the CLI's call, with its descriptors' types). */
+export function genericClient({ target, credentials, options }: Connection): grpc.Client {
+  return new grpc.Client(target, credentials, options);
+}
+
 export function healthClient({ target, credentials, options }: Connection): HealthClient {
   return new health.Health(target, credentials, options);
 }
