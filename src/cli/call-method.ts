@@ -2,7 +2,7 @@
 // calls it: its descriptors from the server's reflection (or --proto,
 // --protoset), the request(s) in protobuf's JSON mapping, each reply printed
 // as a line of JSON, exit code the call's status.
-import { open, type FileHandle } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import * as grpc from '@grpc/grpc-js';
 import { DEFAULT_DEADLINE_MS, genericClient } from '../client/connect.js';
@@ -27,16 +27,11 @@ const identity = (bytes: Buffer): Buffer => bytes;
 async function* dataChunks(values: { data?: string; 'data-file'?: string }, io: CommandIO): AsyncGenerator<string | Buffer> {
   if (values['data-file'] === '-') return yield* io.stdin as AsyncIterable<Buffer>;
   if (values['data-file'] !== undefined) {
-    let file: FileHandle;
     try {
-      file = await open(values['data-file']);
+      return yield* createReadStream(values['data-file']) as AsyncIterable<Buffer>;
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).syscall !== 'open') throw error;
       throw new UsageError(`--data-file: cannot read "${values['data-file']}": ${(error as Error).message}`);
-    }
-    try {
-      return yield* file.readableWebStream() as unknown as AsyncIterable<Uint8Array> as AsyncIterable<Buffer>;
-    } finally {
-      await file.close();
     }
   }
   yield values.data ?? '{}';
