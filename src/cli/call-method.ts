@@ -99,6 +99,7 @@ ${CONNECTION_FLAGS_USAGE}
   --help, -h             this help
 
 ${TARGET_USAGE}`,
+  flags: FLAGS,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, FLAGS);
     const [target, method, ...extra] = positionals;

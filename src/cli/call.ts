@@ -40,10 +40,14 @@ export function noMoreArguments(extra: readonly string[]): void {
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
 }
 
-/** A non-negative whole number from a flag, for the request fields the server range-checks itself. */
-export function wholeNumber(flag: string, text: string | undefined): number {
+/**
+ * A non-negative whole number from a flag, for the request fields the server range-checks itself; 0 when
+ * the flag is not given. `least` refuses smaller values where 0 on the wire would mean the server's default.
+ */
+export function wholeNumber(flag: string, text: string | undefined, least = 0): number {
   if (text === undefined) return 0;
   if (!/^\d+$/.test(text)) throw new UsageError(`--${flag} "${text}" is not a whole number`);
+  if (Number(text) < least) throw new UsageError(`--${flag} must be at least ${least} (leave it out for the server's default)`);
   return Number(text);
 }
 
@@ -114,5 +118,8 @@ function failedCallExitCode(failure: unknown, io: CommandIO): number {
   io.stderr.write(`${grpc.status[error.code]}: ${error.details}\n`);
   // The one failure whose message does not say what to do: TLS spoken to a plaintext server.
   if (/wrong version number/.test(error.details)) io.stderr.write('hint: the server speaks plaintext (h2c): add --insecure\n');
+  // A TARGET without a port means 443, with --insecure too: a local server was meant, most likely.
+  const refused443 = /ECONNREFUSED (\S+):443\b/.exec(error.details);
+  if (refused443) io.stderr.write(`hint: nothing listens on ${refused443[1]}:443, the port a TARGET without one gets: give the server's, e.g. localhost:8080\n`);
   return error.code;
 }

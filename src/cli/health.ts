@@ -29,6 +29,7 @@ Request:
   --watch                stream every change of status (Health/Watch) instead of asking once
 
 ${CALL_FLAGS_USAGE}`,
+  flags: FLAGS,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, FLAGS);
     const [target, ...extra] = positionals;

@@ -110,6 +110,7 @@ Prints the services the server's reflection lists, one full name a line, or with
 (package.Service.Method), sorted. With --proto or --protoset, the services in those files instead.
 
 ${SCHEMA_USAGE}`,
+  flags: FLAGS,
   run: (argv, io) =>
     runSchema(argv, io, ({ root, services }, service) => (service === undefined ? services : methodNames(root, service)).join('\n')),
 };
@@ -125,6 +126,7 @@ and its definition in proto syntax with fully-qualified type names, as grpcurl d
 every service listed.
 
 ${SCHEMA_USAGE}`,
+  flags: FLAGS,
   run: (argv, io) =>
     runSchema(argv, io, ({ root, services }, symbol) => (symbol === undefined ? services : [symbol]).map((s) => describeSymbol(root, s)).join('\n')),
 };

@@ -77,7 +77,9 @@ const SCHEME = /^(dns|xds|unix|unix-abstract|ipv4|ipv6|vsock):/;
 const HOST_WITH_PORT = /^(\[[^\]]+\]|[^:[\]]+):\d+$/;
 
 export function resolveTarget(target: string, insecure: boolean): string {
-  if (SCHEME.test(target) || HOST_WITH_PORT.test(target) || insecure) return target;
+  const port = HOST_WITH_PORT.test(target) ? Number(target.slice(target.lastIndexOf(':') + 1)) : undefined;
+  if (port !== undefined && (port < 1 || port > 65_535)) throw new RangeError(`"${target}": port ${port} is not a TCP port (1 to 65535)`);
+  if (SCHEME.test(target) || port !== undefined || insecure) return target;
   return `${target}:${TLS_PORT}`;
 }
 
