@@ -107,3 +107,9 @@ t.test("--id-token with no credentials fails with the call's message alone, no m
   t.match(stderr, /^UNAUTHENTICATED: .*cannot get a Google ID token/);
   t.notMatch(stderr, /Warning/);
 });
+
+t.test('greetings with one name counts one greeting', async (t) => {
+  const { io, output } = memoryIo();
+  t.equal(await main(['greetings', ...target, 'Ada'], io), 0);
+  t.equal(output.stdout, 'Hello, Ada! (1 greeting received)\n');
+});
