@@ -4,6 +4,8 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { bidiCommand } from './cli/bidi.js';
+import { callCommand } from './cli/call-method.js';
+import { describeCommand, listCommand } from './cli/schema.js';
 import { UsageError, type Command, type CommandIO } from './cli/command.js';
 import { greetingsCommand } from './cli/greetings.js';
 import { healthCommand, NOT_SERVING_EXIT_CODE } from './cli/health.js';
@@ -20,6 +22,9 @@ export const COMMANDS: Command[] = [
   greetingsCommand,
   bidiCommand,
   healthCommand,
+  callCommand,
+  listCommand,
+  describeCommand,
   loadCommand,
   interopCommand,
   serveCommand,
@@ -78,7 +83,22 @@ function isEntryPoint(): boolean {
   return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
 }
 
+/**
+ * google-auth-library, looking for the metadata server where there is none (--id-token on a laptop without
+ * credentials), warns on stderr before the call fails; the call's own UNAUTHENTICATED message says where
+ * it looked. Only that warning is dropped, and only in the CLI's process.
+ */
+function quietMetadataLookup(): void {
+  const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const [options] = rest;
+    const type = typeof options === 'string' ? options : (options as { type?: string } | undefined)?.type;
+    if (type !== 'MetadataLookupWarning') emitWarning(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+
 if (isEntryPoint()) {
+  quietMetadataLookup();
   // A reader that stops reading (`| head`) closes the pipe: say nothing more and exit, without an EPIPE stack.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;

@@ -15,6 +15,7 @@ read and prints each reply as it arrives. End stdin (Ctrl-D) to close the stream
 (30s unless --deadline) covers the whole session: pass e.g. --deadline 1h to type at leisure.
 
 ${CALL_FLAGS_USAGE}`,
+  flags: CALL_FLAGS,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, CALL_FLAGS);
     const [target, ...extra] = positionals;

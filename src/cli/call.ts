@@ -4,7 +4,7 @@
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import { connect, type Connection } from '../client/connect.js';
+import { connect, ConnectError, type Connection } from '../client/connect.js';
 import type { HelloResponse__Output } from '../generated/helloworld/HelloResponse.js';
 import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, UsageError, connectOptionsFromFlags, type ConnectionFlagValues } from '../client/flags.js';
 import type { CommandIO } from './command.js';
@@ -14,14 +14,17 @@ export const CALL_FLAGS = {
   json: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
+/** What TARGET is and what the exit status says, for every command that calls. */
+export const TARGET_USAGE = `TARGET is host[:port] (port 443 when omitted, with --insecure too), or a gRPC target URI (dns:, xds:).
+Exit status: 0 on OK, else the gRPC status code, with "STATUS_NAME: message" on stderr; 2 a usage error.`;
+
 export const CALL_FLAGS_USAGE = `Output:
   --json                 one JSON object per message on stdout (default: human-readable lines)
   --help, -h             this help
 
 ${CONNECTION_FLAGS_USAGE}
 
-TARGET is host[:port] (port 443 when omitted, unless --insecure), or a gRPC target URI (dns:, xds:).
-Exit status: 0 on OK, else the gRPC status code, with "STATUS_NAME: message" on stderr.`;
+${TARGET_USAGE}`;
 
 type FlagOptions = NonNullable<ParseArgsConfig['options']>;
 
@@ -101,10 +104,14 @@ export function noMoreArguments(extra: readonly string[]): void {
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
 }
 
-/** A non-negative whole number from a flag, for the request fields the server range-checks itself. */
-export function wholeNumber(flag: string, text: string | undefined): number {
+/**
+ * A non-negative whole number from a flag, for the request fields the server range-checks itself; 0 when
+ * the flag is not given. `least` refuses smaller values where 0 on the wire would mean the server's default.
+ */
+export function wholeNumber(flag: string, text: string | undefined, least = 0): number {
   if (text === undefined) return 0;
   if (!/^\d+$/.test(text)) throw new UsageError(`--${flag} "${text}" is not a whole number`);
+  if (Number(text) < least) throw new UsageError(`--${flag} must be at least ${least} (leave it out for the server's default)`);
   return Number(text);
 }
 
@@ -168,10 +175,15 @@ export async function runCall<C extends grpc.Client>(
 }
 
 /** A failed call's status code, its name and message printed on stderr; anything but a gRPC status is rethrown. */
-function failedCallExitCode(error: unknown, io: CommandIO): number {
+function failedCallExitCode(failure: unknown, io: CommandIO): number {
+  // Reflection that failed (call, list, describe) fails as its call did.
+  const error = failure instanceof ConnectError && isServiceError(failure.cause) ? failure.cause : failure;
   if (!isServiceError(error)) throw error;
   io.stderr.write(`${grpc.status[error.code]}: ${error.details}\n`);
   writePlaintextHint(error.details, io);
+  // A TARGET without a port means 443, with --insecure too: a local server was meant, most likely.
+  const refused443 = /ECONNREFUSED (\S+):443\b/.exec(error.details);
+  if (refused443) io.stderr.write(`hint: nothing listens on ${refused443[1]}:443, the port a TARGET without one gets: give the server's, e.g. localhost:8080\n`);
   return error.code;
 }
 

@@ -1,6 +1,7 @@
 // What every `cloudrun-grpc <command>` shares: the Command shape the
 // dispatcher in src/cli.ts runs, and the usage error it prints (exit code 2).
 // The connection flags live with the client (src/client/flags.ts).
+import type { ParseArgsConfig } from 'node:util';
 import type { Env } from '../config.js';
 
 export { UsageError } from '../client/flags.js';
@@ -19,6 +20,8 @@ export interface Command {
   readonly summary: string;
   /** The full `--help` text of this command. */
   readonly usage: string;
+  /** The flags its parser takes, where it parses with parseCommandArgs: its usage is checked against them (test/cli/command.test.ts). */
+  readonly flags?: NonNullable<ParseArgsConfig['options']>;
   /** Commands under this one (`load merge`): the first argument names one. */
   readonly subcommands?: readonly Command[];
   /** Runs with the arguments after the command name; resolves to the process exit code. */

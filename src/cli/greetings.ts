@@ -15,6 +15,7 @@ Calls helloworld.Greeter/LotsOfGreetings, sending one request per NAME, or, with
 non-blank line of stdin as it is read; prints the server's one greeting when the stream is closed.
 
 ${CALL_FLAGS_USAGE}`,
+  flags: CALL_FLAGS,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, CALL_FLAGS);
     const [target, ...names] = positionals;

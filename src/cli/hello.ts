@@ -12,6 +12,7 @@ export const helloCommand: Command = {
 Calls helloworld.Greeter/SayHello with NAME (default "world") and prints the greeting.
 
 ${CALL_FLAGS_USAGE}`,
+  flags: CALL_FLAGS,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, CALL_FLAGS);
     const [target, name = 'world', ...extra] = positionals;

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError, type ConnectionFlagValues } from '../client/flags.js';
 import type { ConnectionSpec } from '../client/connect.js';
-import { descriptorSetFile, protoFiles, splitMethodName } from '../load/call/descriptors.js';
+import { descriptorSetFile, protoFiles, splitMethodName } from '../client/descriptors.js';
 import { greeterCall, type CallSpec } from '../load/call/requests.js';
 import type { Shape } from '../load/plan.js';
 import type { CommandIO } from './command.js';

@@ -18,15 +18,16 @@ export const repliesCommand: Command = {
 Calls helloworld.Greeter/LotsOfReplies with NAME (default "world") and prints each reply as it arrives.
 
 Request:
-  --count N              how many replies the server sends (default: the server's, 10)
+  --count N              how many replies the server sends, at least 1 (default: the server's, 10)
   --interval-ms MS       milliseconds between replies (default 0); mind --deadline for long streams
 
 ${CALL_FLAGS_USAGE}`,
+  flags: FLAGS,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, FLAGS);
     const [target, name = 'world', ...extra] = positionals;
     noMoreArguments(extra);
-    const request = { name, count: wholeNumber('count', values.count), interval_ms: wholeNumber('interval-ms', values['interval-ms']) };
+    const request = { name, count: wholeNumber('count', values.count, 1), interval_ms: wholeNumber('interval-ms', values['interval-ms']) };
     return runCall(io, values, target, greeterClient, async (client) => {
       const call = client.LotsOfReplies(request);
       call.on('data', replyPrinter(io, values.json));

@@ -56,6 +56,21 @@ export type ConnectionSpec = Omit<ConnectOptions, 'channelOptions' | 'auth' | 'd
   readonly auth?: { readonly kind: 'id-token'; readonly audience?: string } | { readonly kind: 'static'; readonly token: string };
 };
 
+/**
+ * The target could not be reached (within the connect timeout); nothing was said to it. `code` names the cause
+ * when known (ECONNREFUSED, or a gRPC status name); `cause` is the call's error, when one failed.
+ */
+export class ConnectError extends Error {
+  override name = 'ConnectError';
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 export interface Connection {
   readonly target: string;
   readonly credentials: grpc.ChannelCredentials;
@@ -72,7 +87,9 @@ const SCHEME = /^(dns|xds|unix|unix-abstract|ipv4|ipv6|vsock):/;
 const HOST_WITH_PORT = /^(\[[^\]]+\]|[^:[\]]+):\d+$/;
 
 export function resolveTarget(target: string, insecure: boolean): string {
-  if (SCHEME.test(target) || HOST_WITH_PORT.test(target) || insecure) return target;
+  const port = HOST_WITH_PORT.test(target) ? Number(target.slice(target.lastIndexOf(':') + 1)) : undefined;
+  if (port !== undefined && (port < 1 || port > 65_535)) throw new RangeError(`"${target}": port ${port} is not a TCP port (1 to 65535)`);
+  if (SCHEME.test(target) || port !== undefined || insecure) return target;
   return `${target}:${TLS_PORT}`;
 }
 
@@ -184,6 +201,11 @@ export function connect(target: string, options: ConnectOptions = {}): Connectio
 
 export function greeterClient({ target, credentials, options }: Connection): GreeterClient {
   return new helloworld.Greeter(target, credentials, options);
+}
+
+/** A client of no service in particular: calls by path (the CLI's call, with its descriptors' types). */
+export function genericClient({ target, credentials, options }: Connection): grpc.Client {
+  return new grpc.Client(target, credentials, options);
 }
 
 export function healthClient({ target, credentials, options }: Connection): HealthClient {

@@ -24,16 +24,7 @@ export interface LoadConnections {
   close(): void;
 }
 
-/** The target could not be reached within the connect timeout; nothing was measured. `code` names the cause when known (ECONNREFUSED). */
-export class ConnectError extends Error {
-  override name = 'ConnectError';
-  constructor(
-    message: string,
-    readonly code: string | undefined,
-  ) {
-    super(message);
-  }
-}
+export { ConnectError } from '../client/connect.js';
 
 /** The driver for `target`: the one asked for, but grpc-js for targets only its resolvers understand. */
 export function resolveDriver(asked: DriverName | undefined, target: string): DriverName {

@@ -115,7 +115,7 @@ export function lotsOfGreetings(
     if (failed) return;
     const others = received - names.length;
     const who = names.length === 0 ? 'nobody' : names.join(', ') + (others > 0 ? ` and ${others} more` : '');
-    callback(null, { message: `Hello, ${who}! (${received} greetings received)`, sequence: received });
+    callback(null, { message: `Hello, ${who}! (${received} ${received === 1 ? 'greeting' : 'greetings'} received)`, sequence: received });
   });
 }
 

@@ -1,7 +1,10 @@
 // The CLI spawned as a user runs it: each shape, --json, and the exit codes.
+import { createServer, type AddressInfo } from 'node:net';
 import t from 'tap';
-import { closedPort, runCli, spawnCli } from '../helpers/cli.js';
+import { main } from '../../src/cli.js';
+import { closedPort, memoryIo, runCli, spawnCli } from '../helpers/cli.js';
 import { startServer } from '../helpers/server.js';
+import { temporaryDirectory } from '../helpers/temp-dir.js';
 
 const server = await startServer(t);
 const target = ['--insecure', server.address];
@@ -82,4 +85,31 @@ t.test('bidi --json prints one object per reply', async (t) => {
       { message: 'Hello, Bo!', sequence: 2 },
     ],
   );
+});
+
+t.test('a TARGET without a port is 443, with --insecure too: refused there, the error comes with a hint', async (t) => {
+  const { io, output } = memoryIo();
+  t.equal(await main(['hello', '--insecure', '127.0.0.1', 'Ada'], io), 14);
+  t.match(output.stderr, /^UNAVAILABLE: .*ECONNREFUSED 127\.0\.0\.1:443/);
+  t.match(output.stderr, /hint: nothing listens on 127\.0\.0\.1:443, the port a TARGET without one gets: give the server's, e\.g\. localhost:8080/);
+});
+
+t.test("--id-token with no credentials fails with the call's message alone, no metadata-lookup warning", async (t) => {
+  // A "metadata server" that hangs up at once: google-auth-library warns of that before the call fails.
+  const hangUp = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => hangUp.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => hangUp.close());
+  const { code, stderr } = await runCli(t, ['hello', ...target, '--id-token'], {
+    env: { GCE_METADATA_HOST: `127.0.0.1:${(hangUp.address() as AddressInfo).port}`, GOOGLE_APPLICATION_CREDENTIALS: undefined, CLOUDSDK_CONFIG: temporaryDirectory(t, 'cloudrun-grpc-gcloud-') },
+    timeoutMs: 60_000,
+  });
+  t.equal(code, 16);
+  t.match(stderr, /^UNAUTHENTICATED: .*cannot get a Google ID token/);
+  t.notMatch(stderr, /Warning/);
+});
+
+t.test('greetings with one name counts one greeting', async (t) => {
+  const { io, output } = memoryIo();
+  t.equal(await main(['greetings', ...target, 'Ada'], io), 0);
+  t.equal(output.stdout, 'Hello, Ada! (1 greeting received)\n');
 });

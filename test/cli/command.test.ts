@@ -1,5 +1,6 @@
 // Flag parsing and usage errors, run in this process (no server involved).
 import t from 'tap';
+import { COMMANDS } from '../../src/cli.js';
 import { bidiCommand } from '../../src/cli/bidi.js';
 import { replyPrinter } from '../../src/cli/call.js';
 import { greetingsCommand } from '../../src/cli/greetings.js';
@@ -19,6 +20,8 @@ t.test('each command turns bad arguments into usage errors', async (t) => {
     [helloCommand, ['--ca-file', '/nonexistent/ca.pem', 'host'], /cannot read the CA file/],
     [repliesCommand, ['--count', 'many', 'host:1'], /--count "many" is not a whole number/],
     [repliesCommand, ['--interval-ms=-5', 'host:1'], /--interval-ms "-5" is not a whole number/],
+    [repliesCommand, ['--count=0', 'host:1'], /--count must be at least 1/],
+    [helloCommand, ['--insecure', 'localhost:99999'], /"localhost:99999": port 99999 is not a TCP port \(1 to 65535\)/],
     [repliesCommand, ['host:1', 'Ada', 'extra'], /unexpected argument/],
     [greetingsCommand, [], /missing TARGET/],
     [bidiCommand, ['host:1', 'extra'], /unexpected argument/],
@@ -41,5 +44,18 @@ t.test('every command has a name, a summary and usage naming it', async (t) => {
   for (const command of [helloCommand, repliesCommand, greetingsCommand, bidiCommand, healthCommand, serveCommand]) {
     t.match(command.usage, `Usage: cloudrun-grpc ${command.name}`);
     t.ok(command.summary.length > 0 && !command.summary.includes('\n'));
+  }
+});
+
+t.test("each command's --help lists exactly the flags its parser takes", async (t) => {
+  const checked = COMMANDS.filter((command) => command.flags !== undefined);
+  t.ok(checked.length >= 8, `${checked.map((c) => c.name).join(', ')} declare their flags`);
+  for (const { name, usage, flags = {} } of checked) {
+    for (const [flag, { short }] of Object.entries(flags)) {
+      t.match(usage, new RegExp(`^\\s+(-${short ?? '\\w'}, )?--${flag}\\b`, 'm'), `${name} --help shows --${flag}${short === undefined ? '' : ` and -${short}`}`);
+    }
+    for (const [, flag] of usage.matchAll(/^\s+(?:-\w, )?--([a-z][a-z0-9-]*)/gm)) {
+      if (flag !== 'help') t.ok(Object.hasOwn(flags, flag as string), `${name} takes the --${flag} its help shows`);
+    }
   }
 });

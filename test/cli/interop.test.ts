@@ -82,8 +82,8 @@ for (const [what, argv, message] of usageErrors) {
   });
 }
 
-t.test('the npm run interop entry point runs a case and exits 0', async (t) => {
-  const child = spawn(process.execPath, [...TS_NODE_ARGS, 'src/interop/main.ts', ...server, '--test_case', 'empty_unary'], {
+t.test('the npm run interop entry point (the CLI\'s interop command) runs a case and exits 0', async (t) => {
+  const child = spawn(process.execPath, [...TS_NODE_ARGS, 'src/cli.ts', 'interop', ...server, '--test_case', 'empty_unary'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   t.teardown(() => void child.kill());

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { PassThrough, Readable } from 'node:stream';
 import type { Test } from 'tap';
+import { main } from '../../src/cli.js';
 import type { CommandIO } from '../../src/cli/command.js';
 import { freePort, TS_NODE_ARGS } from './process.js';
 import { eventually } from './server.js';
@@ -51,15 +52,22 @@ export function spawnCli(t: Test, args: string[], env: Record<string, string | u
 }
 
 /** Runs `cloudrun-grpc args…` to the end, with `stdin` as its input. */
-export async function runCli(t: Test, args: string[], options: { stdin?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
+export async function runCli(t: Test, args: string[], options: { stdin?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {}): Promise<CliResult> {
   const run = spawnCli(t, args, options.env);
   run.child.stdin.end(options.stdin ?? '');
-  const code = await run.exited();
+  const code = await run.exited(options.timeoutMs);
   return { code, ...run.output };
 }
 
 /** A 127.0.0.1 port that was just free: bound, then closed (nothing listens there now). */
 export const closedPort = freePort;
+
+/** Runs `cloudrun-grpc args…` in this process (src/cli.ts main) over memory: what a spawned run prints, without the start-up. */
+export async function runCliInProcess(args: string[], options: { stdin?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
+  const { io, output } = memoryIo(options.stdin, options.env);
+  const code = await main(args, io);
+  return { code, ...output };
+}
 
 /** CommandIO over memory, for running a Command in this process. */
 export function memoryIo(stdin = '', env: Record<string, string | undefined> = {}) {

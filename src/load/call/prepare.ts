@@ -4,8 +4,8 @@
 // Whatever is wrong is a UsageError (exit 2) here, not an error per call.
 import { UsageError } from '../../client/flags.js';
 import type { LoadPlan } from '../plan.js';
-import { splitMethodName } from './descriptors.js';
-import { fetchDescriptorSet } from './reflection.js';
+import { splitMethodName } from '../../client/descriptors.js';
+import { fetchDescriptorSet } from '../../client/reflection.js';
 import { methodOf, requestSource } from './requests.js';
 
 /** `plan` ready to run: descriptors in it, shape from the method; throws UsageError or ConnectError. */

@@ -7,8 +7,8 @@ import type protobuf from 'protobufjs';
 import { UsageError } from '../../client/flags.js';
 import { GREETER_SERVICE, PROTO_DIR } from '../../proto.js';
 import { requestFor, type LoadPlan, type RateShare, type Shape } from '../plan.js';
-import { buildRoot, findMethod, type DescriptorSource, type MethodTypes } from './descriptors.js';
-import { encodeJson, RequestDataError } from './json.js';
+import { buildRoot, findMethod, type DescriptorSource, type MethodTypes } from '../../client/descriptors.js';
+import { encodeJson, RequestDataError } from '../../client/json.js';
 import { parseTemplate, TemplateError, type CallContext, type MethodFacts, type Template } from './template.js';
 
 /** The method a run calls and what it sends: plain data, in the plan. */

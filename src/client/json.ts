@@ -240,3 +240,107 @@ export function encodeJson(type: protobuf.Type, json: unknown): Buffer {
   const message = type.fromObject(messageFromJson(type, json));
   return Buffer.from(type.encode(message).finish());
 }
+
+// The other way: a decoded reply in protobuf's JSON mapping, as protojson prints it (grpcurl's
+// output): lowerCamelCase names (or json_name), fields at their defaults left out, enums by name,
+// 64-bit integers as strings, bytes as base64, the well-known types in their JSON forms.
+
+type Decoded = Record<string, unknown>;
+
+/** Whether a field counts as set: one with presence (message, oneof, proto3 optional) when on the wire, any other when not its default. */
+function isSet(field: protobuf.Field, message: Decoded): boolean {
+  const value = message[field.name];
+  if (field.map) return value !== undefined && Object.keys(value as object).length > 0;
+  if (field.repeated) return Array.isArray(value) && value.length > 0;
+  const hasPresence = field.resolvedType instanceof protobuf.Type || field.partOf !== null || field.options?.proto3_optional === true;
+  if (hasPresence) return Object.hasOwn(message, field.name) && value !== null && value !== undefined;
+  if (value === undefined || value === null) return false;
+  if (typeof value === 'object' && 'low' in value && 'high' in value) return String(value) !== '0';
+  if (field.type === 'bytes') return (value as Uint8Array).length > 0;
+  return value !== 0 && value !== '' && value !== false;
+}
+
+const jsonName = (field: protobuf.Field): string => (field.options?.json_name as string | undefined) ?? protobuf.util.camelCase(field.name);
+
+function jsonNumber(value: number): Json {
+  return Number.isFinite(value) ? value : String(value); // NaN, Infinity, -Infinity as strings
+}
+
+function scalarToJson(field: protobuf.Field, value: unknown): Json {
+  const resolved = field.resolvedType;
+  if (resolved instanceof protobuf.Type) return messageToJson(resolved, value as Decoded);
+  if (resolved instanceof protobuf.Enum) return resolved.valuesById[value as number] ?? (value as number);
+  if (INT64.has(field.type) || UINT64.has(field.type)) return String(value); // a Long or a number
+  if (field.type === 'bytes') return Buffer.from(value as Uint8Array).toString('base64');
+  if (field.type === 'double' || field.type === 'float') return jsonNumber(value as number);
+  return value as Json;
+}
+
+function fieldToJson(field: protobuf.Field, value: unknown): Json {
+  if (field.map) return Object.fromEntries(Object.entries(value as Decoded).map(([k, v]) => [k, scalarToJson(field, v)]));
+  if (field.repeated) return (value as unknown[]).map((v) => scalarToJson(field, v));
+  return scalarToJson(field, value);
+}
+
+const fractionOf = (nanos: number): string => {
+  if (nanos === 0) return '';
+  const digits = String(nanos).padStart(9, '0');
+  return `.${digits.endsWith('000000') ? digits.slice(0, 3) : digits.endsWith('000') ? digits.slice(0, 6) : digits}`;
+};
+const numberOf = (value: unknown): number => (typeof value === 'number' ? value : Number(String(value)));
+
+type WellKnownOut = (type: protobuf.Type, message: Decoded) => Json;
+
+const WELL_KNOWN_OUT: Readonly<Record<string, WellKnownOut>> = {
+  '.google.protobuf.Timestamp': (type, m) => {
+    const seconds = numberOf(m[nameOf(type, 1)]);
+    const nanos = numberOf(m[nameOf(type, 2)]);
+    return `${new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, '')}${fractionOf(nanos)}Z`;
+  },
+  '.google.protobuf.Duration': (type, m) => {
+    const seconds = numberOf(m[nameOf(type, 1)]);
+    const nanos = numberOf(m[nameOf(type, 2)]);
+    const sign = seconds < 0 || nanos < 0 ? '-' : '';
+    return `${sign}${Math.abs(seconds)}${fractionOf(Math.abs(nanos))}s`;
+  },
+  '.google.protobuf.Struct': (type, m) =>
+    Object.fromEntries(Object.entries((m[nameOf(type, 1)] ?? {}) as Decoded).map(([k, v]) => [k, valueToJson(type.root.lookupType('google.protobuf.Value'), v as Decoded)])),
+  '.google.protobuf.Value': (type, m) => valueToJson(type, m),
+  '.google.protobuf.ListValue': (type, m) =>
+    ((m[nameOf(type, 1)] ?? []) as Decoded[]).map((v) => valueToJson(type.root.lookupType('google.protobuf.Value'), v)),
+  '.google.protobuf.FieldMask': (type, m) => ((m[nameOf(type, 1)] ?? []) as string[]).map((p) => p.split('.').map((s) => protobuf.util.camelCase(s)).join('.')).join(','),
+  '.google.protobuf.Any': (type, m) => {
+    const url = String(m[nameOf(type, 1)] ?? '');
+    const packed = type.root.lookupType(url.slice(url.lastIndexOf('/') + 1));
+    const content = messageToJson(packed, packed.decode((m[nameOf(type, 2)] ?? new Uint8Array()) as Uint8Array) as unknown as Decoded);
+    const fields: Record<string, Json> = WELL_KNOWN_OUT[packed.fullName] !== undefined ? { value: content } : (content as Record<string, Json>);
+    return { '@type': url, ...fields };
+  },
+  ...Object.fromEntries(WRAPPERS.map((w) => [`.google.protobuf.${w}Value`, (type: protobuf.Type, m: Decoded) => scalarToJson(type.fieldsById[1] as protobuf.Field, m[nameOf(type, 1)] ?? (type.fieldsById[1] as protobuf.Field).defaultValue)])),
+};
+
+function valueToJson(type: protobuf.Type, m: Decoded): Json {
+  for (const field of type.fieldsArray) {
+    if (!Object.hasOwn(m, field.name)) continue;
+    if (field.id === 1) return null;
+    return scalarToJson(field, m[field.name]);
+  }
+  return null;
+}
+
+/** A decoded `type` message in protobuf's JSON mapping (fields in number order, defaults left out). */
+export function messageToJson(type: protobuf.Type, message: Decoded): Json {
+  const special = WELL_KNOWN_OUT[type.fullName];
+  if (special !== undefined) return special(type, message);
+  const out: Record<string, Json> = {};
+  for (const field of [...type.fieldsArray].sort((a, b) => a.id - b.id)) {
+    field.resolve();
+    if (isSet(field, message)) out[jsonName(field)] = fieldToJson(field, message[field.name]);
+  }
+  return out;
+}
+
+/** A `type` message's bytes as one line of JSON. */
+export function decodeToJson(type: protobuf.Type, bytes: Uint8Array): string {
+  return JSON.stringify(messageToJson(type, type.decode(bytes) as unknown as Decoded));
+}

@@ -1,13 +1,16 @@
-// What the harness knows of the method it calls: its descriptors, as plain
-// data that crosses to worker threads by structured clone (.proto file names,
-// or the FileDescriptorSet the server's reflection gave), and the protobufjs
-// types built from them in each thread.
+// What a client knows of a method it calls by name (the load harness's --call,
+// the CLI's call, list and describe): its descriptors, as plain data that
+// crosses to worker threads by structured clone (.proto file names, or a
+// FileDescriptorSet from the server's reflection or a --protoset file), and
+// the protobufjs types built from them.
 import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
 import protobuf from 'protobufjs';
 import descriptor from 'protobufjs/ext/descriptor/index.js';
-import { UsageError } from '../../client/flags.js';
-import type { Shape } from '../plan.js';
+import { UsageError } from './flags.js';
+
+/** A method's kind by whether each side streams (the load harness's shapes). */
+export type MethodKind = 'unary' | 'server' | 'client' | 'bidi';
 
 /** Where a method's descriptors come from. */
 export type DescriptorSource =
@@ -24,7 +27,7 @@ export interface MethodTypes {
   readonly path: string;
   readonly service: string;
   readonly method: string;
-  readonly kind: Shape;
+  readonly kind: MethodKind;
   readonly requestType: protobuf.Type;
   readonly responseType: protobuf.Type;
 }
@@ -37,7 +40,7 @@ export function splitMethodName(name: string): [service: string, method: string]
   const service = trimmed.slice(0, cut);
   const method = trimmed.slice(cut + 1);
   if (cut <= 0 || method === '' || !/^[A-Za-z_][\w.]*$/.test(service) || !/^[A-Za-z_]\w*$/.test(method)) {
-    throw new UsageError(`--call: "${name}" is not package.Service/Method (or package.Service.Method)`);
+    throw new UsageError(`"${name}" is not package.Service/Method (or package.Service.Method)`);
   }
   return [service, method];
 }
@@ -112,25 +115,25 @@ export function buildRoot(source: DescriptorSource): protobuf.Root {
   return rootFromDescriptorSet(source.set);
 }
 
-const KINDS: Readonly<Record<string, Shape>> = { 'false,false': 'unary', 'false,true': 'server', 'true,false': 'client', 'true,true': 'bidi' };
+const KINDS: Readonly<Record<string, MethodKind>> = { 'false,false': 'unary', 'false,true': 'server', 'true,false': 'client', 'true,true': 'bidi' };
 
 /** The method `name` in `root`; an unknown service or method is a UsageError naming what there is. */
 export function findMethod(root: protobuf.Root, name: string): MethodTypes {
   const [serviceName, methodName] = splitMethodName(name);
   const service = root.lookup(serviceName);
   if (!(service instanceof protobuf.Service)) {
-    throw new UsageError(`--call: unknown service "${serviceName}"${known(servicesIn(root), 'services')}`);
+    throw new UsageError(`unknown service "${serviceName}"${known(servicesIn(root), 'services')}`);
   }
   const method = service.methods[methodName];
   if (method === undefined) {
-    throw new UsageError(`--call: ${serviceName} has no method "${methodName}"${known(Object.keys(service.methods), 'methods')}`);
+    throw new UsageError(`${serviceName} has no method "${methodName}"${known(Object.keys(service.methods), 'methods')}`);
   }
   method.resolve();
   return {
     path: `/${serviceName}/${methodName}`,
     service: serviceName,
     method: methodName,
-    kind: KINDS[`${method.requestStream === true},${method.responseStream === true}`] as Shape,
+    kind: KINDS[`${method.requestStream === true},${method.responseStream === true}`] as MethodKind,
     requestType: method.resolvedRequestType as protobuf.Type,
     responseType: method.resolvedResponseType as protobuf.Type,
   };

@@ -1,11 +1,11 @@
 // Protobuf's JSON mapping as --data reads it: each form encoded, then decoded
-// as the server would, to the values meant; and a value that does not fit
-// named by its field.
+// as the server would, to the values meant; a value that does not fit named by
+// its field; and replies printed back in the same mapping (what `call` prints).
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { buildRoot } from '../../src/load/call/descriptors.js';
-import { encodeJson, RequestDataError } from '../../src/load/call/json.js';
+import { buildRoot } from '../../src/client/descriptors.js';
+import { decodeToJson, encodeJson, RequestDataError } from '../../src/client/json.js';
 import { temporaryDirectory } from '../helpers/temp-dir.js';
 
 const PROTO = `syntax = "proto3";
@@ -95,4 +95,26 @@ t.test('a value that does not fit names its field and the reason', async (t) => 
     [[1], /Order is a JSON object, not an array/],
   ];
   for (const [json, message] of cases) t.throws(() => encodeJson(type, json), { name: RequestDataError.name, message });
+});
+
+t.test('a reply prints in the JSON mapping it was written in, defaults left out', async (t) => {
+  const { type } = orderType(t);
+  const written = {
+    big: '-9007199254740993',
+    unsignedBig: '18446744073709551615',
+    blob: 'aGVsbG8=',
+    color: 'RED',
+    at: '2020-01-01T00:00:01.500Z',
+    wait: '-1.500s', // protojson writes 0, 3, 6 or 9 digits
+    maybe: 0,
+    extra: { a: [1, 'two', true, null], b: { c: 3 } },
+    anything: { '@type': 'type.googleapis.com/demo.Inner', note: 'packed' },
+    innerList: [{ note: 'x' }, {}],
+    counts: { k: 2 },
+    mask: 'innerList,color',
+    ratio: 'NaN',
+    right: '',
+  };
+  t.same(JSON.parse(decodeToJson(type, encodeJson(type, written))), written);
+  t.equal(decodeToJson(type, encodeJson(type, { big: '0', color: 'COLOR_UNSPECIFIED', ratio: 0, innerList: [] })), '{}');
 });
