@@ -8,8 +8,8 @@
 // byte allocated brings the next young-generation GC nearer). So are the message
 // counts when each is 0 or 1, as on every unary call and at one end of every
 // streaming one: they come right after the code on every line. Calls that end
-// before their request arrived (client resets, mostly) are rate-limited: see
-// early-resets.ts.
+// before their request arrived (client resets, mostly) and calls to methods the
+// server does not have are rate-limited: see early-resets.ts.
 import * as grpc from '@grpc/grpc-js';
 import type { Level } from 'pino';
 import type { Logger } from '../logger.js';
@@ -21,6 +21,8 @@ type ConnectionInfo = ReturnType<grpc.ServerInterceptingCall['getConnectionInfo'
 /** What the access line reads from a call (calls.ts keeps it as the call runs). */
 export interface LoggedCall {
   readonly method: string;
+  /** False for a method no service has: the client chose its name. */
+  readonly registered: boolean;
   /** performance.now() when the call arrived. */
   readonly started: number;
   readonly messagesIn: number;
@@ -105,9 +107,10 @@ function boundLines(logger: Logger, method: string, code: grpc.status, counts: C
 
 export class AccessLog {
   private readonly earlyResets: EarlyResets;
+  private readonly unregisteredCalls: EarlyResets;
   /**
    * Per method, per status code and counts (code × COUNTS + counts): made on first use. Only the methods the server
-   * serves reach its interceptors (grpc-js answers any other path itself), and each has a few codes: this stays small.
+   * registers are kept (a client names any other), and each has a few codes: this stays small.
    */
   private readonly bound = new Map<string, BoundLines[]>();
 
@@ -117,6 +120,10 @@ export class AccessLog {
     private readonly project: string | undefined,
   ) {
     this.earlyResets = new EarlyResets(logger);
+    this.unregisteredCalls = new EarlyResets(logger, {
+      what: 'calls to methods this server does not have',
+      hint: 'check the clients for a wrong service or method name, or a proto the server does not serve',
+    });
   }
 
   /**
@@ -124,7 +131,8 @@ export class AccessLog {
    * `unstarted`: the client went before its request arrived; such lines are INFO, and rate-limited.
    */
   write(call: LoggedCall, code: grpc.status, details: string | undefined, unstarted = false): void {
-    if (unstarted && !this.earlyResets.admit(performance.now())) return;
+    const limiter = unstarted ? this.earlyResets : call.registered ? undefined : this.unregisteredCalls;
+    if (limiter !== undefined && !limiter.admit(performance.now())) return;
     const level = unstarted ? 'info' : levelFor(code);
     if (!this.logger.isLevelEnabled(level)) return;
     const durationMs = Math.round((performance.now() - call.started) * 1000) / 1000;
@@ -144,7 +152,7 @@ export class AccessLog {
       );
       if (trace !== undefined) Object.assign(entry, trace);
     }
-    const { logger, messagePrefix } = this.linesOf(call.method, code, counts);
+    const { logger, messagePrefix } = call.registered ? this.linesOf(call.method, code, counts) : boundLines(this.logger, call.method, code, counts);
     logger[level](entry, `${messagePrefix}${durationMs}ms`);
   }
 

@@ -65,6 +65,9 @@ export class CallBounds {
   /** What calls held at the last sweep, plus every heavy write since: never less than what they hold. */
   private estimate = 0;
   private readonly timeoutStatus: { code: grpc.status; details: string };
+  /** Calls ended so far, for the metrics: by REQUEST_TIMEOUT_MS, and by the memory budget. */
+  endedByTimeout = 0;
+  endedByMemory = 0;
 
   constructor(
     private readonly callsInFlight: () => readonly BoundedCall[],
@@ -92,6 +95,7 @@ export class CallBounds {
     for (const call of this.callsInFlight()) {
       if (requestTimeoutMs > 0 && call.awaitingRequest && now - call.started >= requestTimeoutMs) {
         call.abortAndReset(this.timeoutStatus, constants.NGHTTP2_NO_ERROR);
+        this.endedByTimeout += 1;
         continue;
       }
       if (budgetBytes === 0) continue;
@@ -121,6 +125,7 @@ export class CallBounds {
       call.abortAndReset(memoryBudgetStatus(budgetBytes, bytes), constants.NGHTTP2_ENHANCE_YOUR_CALM);
       total -= bytes;
       ended += 1;
+      this.endedByMemory += 1;
       methods.add(call.method);
     }
     logger.warn(

@@ -7,7 +7,8 @@
 //
 // This is the one module that reads grpc-js's internals (BaseServerInterceptingCall
 // in @grpc/grpc-js 1.14: `stream`, `decoder`, and `nextCall` on interceptors'
-// calls). test/server/abuse-status.test.ts fails if an upgrade moves them.
+// calls; Server's `_retrieveHandler`). test/server/abuse-status.test.ts and
+// test/server/metrics.test.ts fail if an upgrade moves them.
 import type { ServerHttp2Stream } from 'node:http2';
 import type * as grpc from '@grpc/grpc-js';
 
@@ -26,6 +27,8 @@ export interface CallTransport {
 
 /** StreamDecoder's ReadState.READING_MESSAGE. */
 const READING_MESSAGE = 2;
+/** gRPC's length prefix before each message: a compression flag and a 4-byte length. */
+const MESSAGE_PREFIX_BYTES = 5;
 /** Interceptors wrap the base call; XdsServer adds a few of its own. */
 const MAX_DEPTH = 8;
 
@@ -87,4 +90,49 @@ export function resetStream(transport: CallTransport | undefined, code: number):
 export function streamClosed(transport: CallTransport | undefined): boolean {
   const stream = transport?.stream;
   return stream !== undefined && (stream.closed || stream.destroyed);
+}
+
+/**
+ * Bytes written to the stream and not yet taken by the socket: read before a reply is sent, it lets
+ * replyBytesSince() find the reply's size without serializing it again.
+ */
+export function queuedBytes(transport: CallTransport | undefined): number {
+  return transport === undefined ? 0 : transport.stream.writableLength;
+}
+
+/** The size of the reply message written since queuedBytes() said `queuedBefore` (0 if none was). */
+export function replyBytesSince(transport: CallTransport | undefined, queuedBefore: number): number {
+  const written = queuedBytes(transport) - queuedBefore;
+  return written > 0 ? written - MESSAGE_PREFIX_BYTES : 0;
+}
+
+/**
+ * The size of the request message just received (as it came, compressed or not). Exact for the one request of a
+ * unary or server-streaming call; a client stream whose DATA frame carried several messages has each counted at
+ * the size of the last of them.
+ */
+export function requestBytes(transport: CallTransport | undefined): number {
+  return transport === undefined ? 0 : transport.decoder.readMessageSize;
+}
+
+/** grpc-js's handler record for a method (Server.register). */
+export interface UntypedHandler {
+  readonly func: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => void;
+  readonly serialize: (value: Buffer) => Buffer;
+  readonly deserialize: (bytes: Buffer) => Buffer;
+  readonly type: 'bidi';
+  readonly path: string;
+}
+
+/**
+ * Has `server` give a call to a path no service registered to `handlerFor(path)`, through the interceptors,
+ * instead of answering it UNIMPLEMENTED itself before any interceptor sees it.
+ */
+export function routeUnregisteredMethods(server: grpc.Server, handlerFor: (path: string) => UntypedHandler): void {
+  const internals = server as unknown as { _retrieveHandler?: (path: string) => unknown };
+  const retrieve = internals._retrieveHandler;
+  if (typeof retrieve !== 'function') throw new Error('@grpc/grpc-js has no Server._retrieveHandler: see call-transport.ts');
+  internals._retrieveHandler = function retrieveOrFallBack(this: grpc.Server, path: string) {
+    return retrieve.call(this, path) ?? handlerFor(path);
+  };
 }

@@ -1,9 +1,9 @@
 // The one server interceptor every call passes through. It asks admission.ts
 // whether to take the call on, keeps it in the list of calls in flight
 // (in-flight.ts) while it runs, tells call-bounds.ts what its replies hold, and
-// has access-log.ts write its line when it ends, with the status that went on
-// the wire (call-transport.ts); each of those decides for itself, this file
-// only counts and wires.
+// has access-log.ts write its line and metrics.ts record the call when it ends,
+// with the status that went on the wire (call-transport.ts); each of those
+// decides for itself, this file only counts and wires.
 //
 // It runs on every call and every message, so it is built to cost little: one
 // object per call (TrackedCall is at once the call the handler talks to, the
@@ -17,8 +17,12 @@ import * as grpc from '@grpc/grpc-js';
 import type { AccessLog, LoggedCall } from './access-log.js';
 import { refused, type Admission, type Ticket } from './admission.js';
 import type { CallBounds } from './call-bounds.js';
-import { heldBytes, resetStream, sentCode, sentDetails, streamClosed, transportOf, type CallTransport } from './call-transport.js';
+import {
+  heldBytes, queuedBytes, replyBytesSince, requestBytes, resetStream, sentCode, sentDetails, streamClosed, transportOf, type CallTransport,
+} from './call-transport.js';
 import type { InFlightCalls, ListedCall } from './in-flight.js';
+import type { CallMetrics, MeteredCall, MethodSeries } from './metrics.js';
+import { isUnregistered } from './unregistered-methods.js';
 
 type InterceptingServerListener = Parameters<grpc.ServerInterceptingCall['start']>[0];
 type PartialStatus = Parameters<grpc.ServerInterceptingCall['sendStatus']>[0];
@@ -30,11 +34,16 @@ export interface CallTracking {
   readonly accessLog: AccessLog;
   /** The request timeout and the memory budget, told of every reply as it is written. */
   readonly bounds: CallBounds;
+  /** gRPC's call metrics; undefined when metrics are off. */
+  readonly metrics: CallMetrics | undefined;
 }
 
-class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, LoggedCall, InterceptingServerListener {
+class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, LoggedCall, MeteredCall, InterceptingServerListener {
   messagesIn = 0;
   messagesOut = 0;
+  /** Message bytes each way, counted only when metrics are on (`series`). */
+  bytesIn = 0;
+  bytesOut = 0;
   metadata: grpc.Metadata | undefined;
   /** A status has been sent (or the call is over): the handler's writes go nowhere. */
   ended = false;
@@ -66,6 +75,10 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
     readonly ticket: Ticket,
     /** Unary and server streaming: one request message, then the end of the client's stream. */
     private readonly singleRequest: boolean,
+    /** False for a method no service has (unregistered-methods.ts). */
+    readonly registered: boolean,
+    /** Where the metrics record this call; undefined when they are off. */
+    private readonly series: MethodSeries | undefined,
   ) {
     this.transport = transportOf(nextCall);
   }
@@ -94,7 +107,9 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
     // After abort() the handler has been told to stop; anything it still writes is dropped.
     if (this.ended) return;
     this.messagesOut += 1;
+    const queued = this.series === undefined ? 0 : queuedBytes(this.transport);
     this.nextCall.sendMessage(message, callback);
+    if (this.series !== undefined) this.bytesOut += replyBytesSince(this.transport, queued);
     // The reply is now serialized and queued on the stream: count it against the memory budget at once.
     this.tracking.bounds.noteWrite(heldBytes(this.transport));
   }
@@ -145,6 +160,7 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
 
   onReceiveMessage(message: unknown): void {
     this.messagesIn += 1;
+    if (this.series !== undefined) this.bytesIn += requestBytes(this.transport);
     this.handler!.onReceiveMessage(message);
   }
 
@@ -189,16 +205,17 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    const { admission, inFlight, accessLog } = this.tracking;
+    const { admission, inFlight, accessLog, metrics } = this.tracking;
     if (!refused(this.ticket)) {
       admission.release(this.ticket);
       inFlight.delete(this);
     }
-    const code = sentCode(this.transport);
+    let code = sentCode(this.transport);
     if (code === grpc.status.OK) accessLog.write(this, code, undefined);
     else if (code !== undefined) accessLog.write(this, code, sentDetails(this.transport), this.noRequest);
-    else if (this.resetStatus !== undefined) accessLog.write(this, this.resetStatus.code, this.resetStatus.details);
-    else accessLog.write(this, grpc.status.CANCELLED, undefined, this.messagesIn === 0);
+    else if (this.resetStatus !== undefined) accessLog.write(this, (code = this.resetStatus.code), this.resetStatus.details);
+    else accessLog.write(this, (code = grpc.status.CANCELLED), undefined, this.messagesIn === 0);
+    if (this.series !== undefined) metrics!.end(this.series, code, this);
   }
 }
 
@@ -206,8 +223,10 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
 export function trackCalls(tracking: CallTracking): grpc.ServerInterceptor {
   return (methodDescriptor, next) => {
     const method = methodDescriptor.path;
+    const registered = !isUnregistered(methodDescriptor);
     const ticket = tracking.admission.admit(method);
-    const call = new TrackedCall(method, next, tracking, ticket, !methodDescriptor.requestStream);
+    const series = tracking.metrics?.start(method, registered);
+    const call = new TrackedCall(method, next, tracking, ticket, !methodDescriptor.requestStream, registered, series);
     if (!refused(ticket)) tracking.inFlight.add(call);
     // grpc-js's type asks for its class; what it uses of an interceptor's call is the interface TrackedCall implements.
     return call as unknown as grpc.ServerInterceptingCall;

@@ -3,11 +3,25 @@
 // Each gets its own access line (CANCELLED, INFO) up to BURST in a window of
 // WINDOW_MS; the rest of the window's are counted, and one WARNING line says
 // how many when the window ends. So a flood writes at most BURST + 1 lines per
-// WINDOW_MS, whatever its rate.
+// WINDOW_MS, whatever its rate. Calls to methods the server does not have get
+// the same treatment, in a window of their own.
 import type { Logger } from '../logger.js';
 
 export const WINDOW_MS = 5000;
 export const BURST = 10;
+
+/** What the summary line says of the calls it counts. */
+export interface LimitedLines {
+  /** What they are: "calls reset by their clients before their request arrived". */
+  readonly what: string;
+  /** What many of them at once means. */
+  readonly hint: string;
+}
+
+export const RESET_LINES: LimitedLines = {
+  what: 'calls reset by their clients before their request arrived',
+  hint: 'many at once is an HTTP/2 rapid-reset attack',
+};
 
 export class EarlyResets {
   private windowStarted = -Infinity;
@@ -16,7 +30,10 @@ export class EarlyResets {
   private timer: NodeJS.Timeout | undefined;
   private readonly summarize = (): void => this.flush();
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly lines: LimitedLines = RESET_LINES,
+  ) {}
 
   /** Whether this reset gets its own access line; when not, it is counted for the window's summary. */
   admit(now: number): boolean {
@@ -44,8 +61,8 @@ export class EarlyResets {
     this.notLogged = 0;
     this.logger.warn(
       { not_logged: count, window_ms: WINDOW_MS },
-      `${count} more calls reset by their clients before their request arrived were not logged one by one ` +
-        `(at most ${BURST} are per ${WINDOW_MS / 1000} s); many at once is an HTTP/2 rapid-reset attack`,
+      `${count} more ${this.lines.what} were not logged one by one ` +
+        `(at most ${BURST} are per ${WINDOW_MS / 1000} s); ${this.lines.hint}`,
     );
   }
 }

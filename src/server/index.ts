@@ -3,6 +3,7 @@
 // what is tested is what ships.
 import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../config.js';
+import type { MetricReader } from '@opentelemetry/sdk-metrics';
 import type { Logger } from '../logger.js';
 import { GREETER_SERVICE, HEALTH_SERVICE, helloworld, INTEROP_SERVICE, interopProto, packageDefinition } from '../proto.js';
 import { grpcJsXds } from '../xds.js';
@@ -17,14 +18,18 @@ import { greeterHandlers } from './greeter.js';
 import { createHealth } from './health.js';
 import { InFlightCalls, type InFlightCall } from './in-flight.js';
 import { testServiceHandlers } from './interop/test-service.js';
+import { createMetrics, type ServerMetrics } from './metrics.js';
 import { addReflection } from './reflection.js';
 import { resolveStreamingMode, type StreamingMode } from './streaming.js';
 import { serverCredentials } from './tls.js';
+import { answerUnregisteredMethods } from './unregistered-methods.js';
 
 export interface GreeterServer {
   readonly streaming: StreamingMode;
-  /** Binds and starts serving; resolves to the port bound (useful with port 0). */
+  /** Binds and starts serving (the metrics endpoint first, if any); resolves to the port bound (useful with port 0). */
   listen(): Promise<number>;
+  /** The metrics endpoint's port once listening; undefined when metrics are off. */
+  metricsPort(): number | undefined;
   /** Graceful shutdown: see drain.ts. Resolves when the server has stopped. */
   drain(reason: string): Promise<void>;
   /** Stops at once, without a grace period: every connection is closed and the calls on them end. */
@@ -37,7 +42,12 @@ export interface ServerDependencies {
   readonly logger: Logger;
   /** Signing keys for ID-token verification (AUTH_AUDIENCE); Google's published certificates by default. */
   readonly idTokenCertificates?: CertificateSource;
+  /** Metric readers beside the Prometheus endpoint (an OTLP exporter's); any turns metrics on. */
+  readonly metricReaders?: readonly MetricReader[];
 }
+
+/** How long the drain's last step may take to export what the metrics hold, within the platforms' 10 s. */
+const METRICS_FLUSH_MS = 1000;
 
 function serverOptions(config: Config, interceptors: grpc.ServerInterceptor[]): grpc.ServerOptions {
   const options: grpc.ServerOptions = {
@@ -72,7 +82,7 @@ function bind(server: grpc.Server, address: string, credentials: grpc.ServerCred
   );
 }
 
-export function createServer(config: Config, { logger, idTokenCertificates }: ServerDependencies): GreeterServer {
+export function createServer(config: Config, { logger, idTokenCertificates, metricReaders = [] }: ServerDependencies): GreeterServer {
   const streaming = resolveStreamingMode(config);
   const inFlight = new InFlightCalls();
   const health = createHealth();
@@ -85,7 +95,17 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
     budgetBytes: Math.floor(memoryLimit * BUDGET_SHARE),
     logger,
   });
-  const interceptors = [trackCalls({ admission, inFlight, accessLog: new AccessLog(logger, config.project), bounds })];
+  const metrics: ServerMetrics | undefined =
+    config.metricsPort === undefined && metricReaders.length === 0
+      ? undefined
+      : createMetrics({ port: config.metricsPort, host: config.host, readers: metricReaders, logger }, {
+          inFlight: () => inFlight.size,
+          shed: () => ({ calls: admission.shedCalls, watches: admission.shedWatches }),
+          ended: () => ({ requestTimeout: bounds.endedByTimeout, memoryBudget: bounds.endedByMemory }),
+          serving: () => health.status() === 'SERVING',
+        });
+  const accessLog = new AccessLog(logger, config.project);
+  const interceptors = [trackCalls({ admission, inFlight, accessLog, bounds, metrics: metrics?.calls })];
   if (config.auth !== undefined) interceptors.push(createAuthInterceptor(config.auth, idTokenCertificates));
 
   // XdsServer is a grpc.Server whose ports serve only once the control plane has sent their Listener
@@ -93,6 +113,7 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
   // outlasts SHUTDOWN_GRACE_MS, so drain.ts still decides when calls end.
   const options = serverOptions(config, interceptors);
   const server = config.xdsServer ? new (grpcJsXds().XdsServer)(options) : new grpc.Server(options);
+  answerUnregisteredMethods(server);
   server.addService(helloworld.Greeter.service, greeterHandlers(streaming.enabled));
   health.implementation.addToServer(server);
   // Reflection describes exactly the services registered. With INTEROP=on, gRPC's interop
@@ -109,9 +130,11 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
   addReflection(server, described, served);
 
   let draining: Promise<void> | undefined;
+  let metricsPort: number | undefined;
   return {
     streaming,
     async listen() {
+      metricsPort = await metrics?.listen();
       if (config.xdsServer) logger.info({ port: config.port }, `waiting for the xDS control plane to send the Listener for port ${config.port}`);
       const credentials = serverCredentials(config.tls);
       let port: number;
@@ -144,12 +167,18 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
       return port;
     },
     drain(reason) {
-      draining ??= drain({ server, health, inFlight, graceMs: config.shutdownGraceMs, logger }, reason).finally(() => bounds.stop());
+      draining ??= drain({ server, health, inFlight, graceMs: config.shutdownGraceMs, logger }, reason).finally(() => {
+        bounds.stop();
+        // The calls have ended: export their metrics (push readers) and close the endpoint.
+        return metrics?.shutdown(METRICS_FLUSH_MS);
+      });
       return draining;
     },
+    metricsPort: () => metricsPort,
     close: () => {
       bounds.stop();
       server.forceShutdown();
+      void metrics?.shutdown(0);
     },
     inFlight: () => inFlight.list(),
   };
