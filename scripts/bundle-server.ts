@@ -5,6 +5,7 @@
 // imports main-server.js, so the cache covers that file too. The CLI (dist/cli.js) and the other
 // modules in dist/ stay as tsc wrote them.
 import { readFile } from 'node:fs/promises';
+import { posix } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 
 const ENTRY = 'dist/main.js';
@@ -20,14 +21,17 @@ const EXTERNAL = ['@grpc/grpc-js'];
 /**
  * grpc-health-check and @grpc/reflection read their .proto files relative to __dirname, which in one
  * bundled file would be dist/. In each bundled package file, __dirname and __filename become that
- * file's own place in its package, found at run time wherever npm installed the package.
+ * file's own place in its package, found at run time wherever npm installed the package. So do the
+ * targets of a package's own dynamic imports (@opentelemetry/resources loads its machine-id reader per
+ * platform), which would otherwise each become a chunk of their own beside main-server.js.
  */
 const packageDirname: Plugin = {
   name: 'package-dirname',
   setup(build) {
     build.onLoad({ filter: /[\\/]node_modules[\\/].*\.[cm]?js$/ }, async (args) => {
       const contents = await readFile(args.path, 'utf8');
-      if (!/\b__(dirname|filename)\b/.test(contents)) return undefined;
+      const dynamicImport = /\bimport\((['"])(\.\.?\/[^'"]+)\1\)/g;
+      if (!/\b__(dirname|filename)\b/.test(contents) && !dynamicImport.test(contents)) return undefined;
       const inPackage = /[\\/]node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)[\\/](.*)$/.exec(args.path)!;
       const [name, file] = [inPackage[1]!.replace(/\\/g, '/'), inPackage[2]!.replace(/\\/g, '/')];
       if (args.path.split(/[\\/]node_modules[\\/]/).length > 2) {
@@ -37,7 +41,9 @@ const packageDirname: Plugin = {
       return {
         contents: contents
           .replace(/\b__dirname\b/g, `__packagePath(${JSON.stringify(name)}, ${JSON.stringify(dir)})`)
-          .replace(/\b__filename\b/g, `__packagePath(${JSON.stringify(name)}, ${JSON.stringify(file)})`),
+          .replace(/\b__filename\b/g, `__packagePath(${JSON.stringify(name)}, ${JSON.stringify(file)})`)
+          .replace(dynamicImport, (_, _quote: string, target: string) =>
+            `import(__fileUrl(__packagePath(${JSON.stringify(name)}, ${JSON.stringify(posix.join(dir, target))})))`),
         loader: 'js',
       };
     });
@@ -47,6 +53,7 @@ const packageDirname: Plugin = {
 // An ES module has no require(); the bundled CommonJS packages call it for EXTERNAL and node: modules.
 const banner = `import { createRequire as __createRequire } from 'node:module';
 import { dirname as __dirnameOf, join as __joinPath } from 'node:path';
+import { pathToFileURL as __fileUrl } from 'node:url';
 const require = __createRequire(import.meta.url);
 const __packagePath = (name, path) => __joinPath(__dirnameOf(require.resolve(name + '/package.json')), path);`;
 
