@@ -2,6 +2,8 @@
 // METRICS_PORT: a known mix of calls, one for each way a call can end, counted
 // exactly by method and status code (gRFC A66's names), and the server's own
 // counts beside them. Then calls to methods the server does not have.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
 import { helloworld } from '../../src/proto.js';
@@ -9,7 +11,7 @@ import { BURST } from '../../src/server/early-resets.js';
 import { OTHER_METHOD } from '../../src/server/metrics.js';
 import { openSession, openStream, SAY_HELLO } from '../helpers/attacks.js';
 import { sayHello } from '../helpers/calls.js';
-import { freePort, spawnEntry } from '../helpers/process.js';
+import { freePort, ROOT, spawnEntry } from '../helpers/process.js';
 import { prometheusCommand, startPrometheus, type Prometheus, type Sample } from '../helpers/prometheus.js';
 import { eventually, startServer } from '../helpers/server.js';
 
@@ -108,7 +110,22 @@ t.test('Prometheus scrapes each call counted once by method and status code, and
   });
   t.equal(await scalar(prometheus, 'cloudrun_grpc_server_calls_in_flight'), 0);
   t.equal(await scalar(prometheus, 'cloudrun_grpc_server_serving'), 1);
+
+  // What docs/observability.md and its dashboard query is valid PromQL over series this server exports.
+  const exposed = await (await fetch(`http://127.0.0.1:${server.metricsPort()}/metrics`)).text();
+  for (const expr of documentedQueries()) {
+    for (const name of expr.match(/\b(grpc|cloudrun_grpc)_server_\w+/g) ?? []) t.match(exposed, new RegExp(`^${name}[{ ]`, 'm'), `${name} is exported`);
+    await t.resolves(prometheus.query(expr.replaceAll('$__rate_interval', '1m')), expr);
+  }
 });
+
+/** The PromQL in docs/observability.md's promql blocks (queries apart by blank lines) and in its dashboard. */
+function documentedQueries(): string[] {
+  const doc = readFileSync(join(ROOT, 'docs/observability.md'), 'utf8');
+  const fromDoc = [...doc.matchAll(/^```promql\n([\s\S]*?)^```$/gm)].flatMap((m) => m[1]!.trim().split(/\n\s*\n/));
+  const dashboard = JSON.parse(readFileSync(join(ROOT, 'docs/grafana-dashboard.json'), 'utf8')) as { panels: { targets: { expr: string }[] }[] };
+  return [...fromDoc, ...dashboard.panels.flatMap((p) => p.targets.map((target) => target.expr))];
+}
 
 t.test('a call to a method the server does not have keeps grpc-js\'s UNIMPLEMENTED and writes an access line', async (t) => {
   const { client, logs } = await startServer(t);
