@@ -1,10 +1,10 @@
-// npm run bench:instructions [-- --calls 2000,6000] [-- --baseline]: what one unary SayHello costs the
+// npm run bench:instructions [-- --calls 1000,4000] [-- --baseline]: what one unary SayHello costs the
 // server in CPU instructions, counted by valgrind's callgrind rather than timed, so the figure holds on a
 // busy machine. For each configuration the shipped server (dist/main.js; `npm run build` first) runs under
-// callgrind and serves a fixed number of calls from h2load (8 connections × 25 streams, as bench:server),
-// then drains; the difference between two call counts, divided by the calls between them, is the cost of
-// a call, start-up and drain cancelled out. Configurations: the defaults (metrics off), METRICS_PORT set
-// (metrics on, nothing scraping), and with --baseline the bare grpc-js Greeter.
+// callgrind, counting from the moment it listens, serves a fixed number of calls from h2load (2 connections
+// × 10 streams), then drains; the difference between two call counts, divided by the calls between them, is
+// the cost of a call, connections and drain cancelled out. Configurations: the defaults (metrics off),
+// METRICS_PORT set (metrics on, nothing scraping), and with --baseline the bare grpc-js Greeter.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { helloworld } from '../src/proto.js';
@@ -19,7 +19,7 @@ interface Configuration {
 }
 
 const callsArg = process.argv.indexOf('--calls');
-const CALL_COUNTS = (callsArg > 0 ? process.argv[callsArg + 1]! : '2000,6000').split(',').map(Number);
+const CALL_COUNTS = (callsArg > 0 ? process.argv[callsArg + 1]! : '1000,4000').split(',').map(Number);
 /** valgrind loads the server slowly, the more so on a busy machine. */
 const START_TIMEOUT_MS = 900_000;
 
@@ -42,29 +42,44 @@ async function instructions(configuration: Configuration, calls: number, body: s
   const port = await freePort();
   const child = spawn(
     'valgrind',
-    ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, ...configuration.args(port)],
-    { cwd: ROOT, env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...configuration.env }, stdio: ['ignore', 'ignore', 'pipe'] },
+    // Counting starts once the server listens: start-up, the same in every configuration, is left out.
+    ['--tool=callgrind', '--instr-atstart=no', '--callgrind-out-file=/dev/null', process.execPath, ...configuration.args(port)],
+    {
+      cwd: ROOT,
+      // Keepalive off: under valgrind the server may take longer than its ping timeout to read a PING's ack.
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', KEEPALIVE_TIME_MS: '0', ...configuration.env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
   );
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const giveUpAt = performance.now() + START_TIMEOUT_MS;
-  while (!(await portOpen(port))) {
-    if (performance.now() > giveUpAt || child.exitCode !== null) throw new Error(`${configuration.name} did not listen under valgrind: ${stderr.slice(-500)}`);
-    await sleep(200);
+  try {
+    const giveUpAt = performance.now() + START_TIMEOUT_MS;
+    while (!(await portOpen(port))) {
+      if (performance.now() > giveUpAt || child.exitCode !== null) throw new Error(`${configuration.name} did not listen under valgrind: ${stderr.slice(-500)}`);
+      await sleep(200);
+    }
+    spawnSync('callgrind_control', ['--instr=on', String(child.pid)]);
+    serve(port, calls, body);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
   }
+  const refs = /I\s+refs:\s+([\d,]+)/.exec(stderr)?.[1];
+  if (refs === undefined) throw new Error(`no instruction count from callgrind: ${stderr.slice(-500)}`);
+  return Number(refs.replace(/,/g, ''));
+}
+
+/** h2load's `calls` unary SayHello calls to the server on `port`; throws unless every one succeeded. */
+function serve(port: number, calls: number, body: string): void {
   const h2load = spawnSync(
     'h2load',
-    ['-n', String(calls), '-c', '8', '-m', '25', '-d', body, '-H', 'content-type: application/grpc', '-H', 'te: trailers', `http://127.0.0.1:${port}/helloworld.Greeter/SayHello`],
+    ['-n', String(calls), '-c', '2', '-m', '10', '-d', body, '-H', 'content-type: application/grpc', '-H', 'te: trailers', `http://127.0.0.1:${port}/helloworld.Greeter/SayHello`],
     { encoding: 'utf8' },
   );
   const succeeded = /(\d+) succeeded/.exec(h2load.stdout)?.[1];
   if (Number(succeeded) !== calls) throw new Error(`h2load: ${succeeded ?? 'no'} of ${calls} calls succeeded: ${h2load.stdout}${h2load.stderr}`);
-  child.kill('SIGTERM');
-  await exited;
-  const refs = /I\s+refs:\s+([\d,]+)/.exec(stderr)?.[1];
-  if (refs === undefined) throw new Error(`no instruction count from callgrind: ${stderr.slice(-500)}`);
-  return Number(refs.replace(/,/g, ''));
 }
 
 mkdirSync(RESULTS, { recursive: true });
