@@ -60,7 +60,9 @@ async function instructions(configuration: Configuration, calls: number, body: s
       if (performance.now() > giveUpAt || child.exitCode !== null) throw new Error(`${configuration.name} did not listen under valgrind: ${stderr.slice(-500)}`);
       await sleep(200);
     }
-    spawnSync('callgrind_control', ['--instr=on', String(child.pid)]);
+    // valgrind names its control pipe after HOST, which the server's environment sets.
+    const on = spawnSync('callgrind_control', ['--instr=on', String(child.pid)], { env: { ...process.env, HOST: '127.0.0.1' }, encoding: 'utf8' });
+    if (on.status !== 0 || /error/i.test(on.stdout + on.stderr)) throw new Error(`callgrind_control: ${on.stdout}${on.stderr}`);
     serve(port, calls, body);
   } finally {
     child.kill('SIGTERM');
