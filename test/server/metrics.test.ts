@@ -164,3 +164,11 @@ t.test('a free METRICS_PORT serves the text exposition at /metrics and nothing e
   t.match(await metrics.text(), /^# TYPE cloudrun_grpc_server_serving gauge$/m);
   t.equal((await fetch(`http://127.0.0.1:${port}/`)).status, 404);
 });
+
+t.test('a drain closes the metrics endpoint once the calls have ended', async (t) => {
+  const { server } = await startServer(t, { METRICS_PORT: '0', SHUTDOWN_GRACE_MS: '1000' });
+  const url = `http://127.0.0.1:${server.metricsPort()}/metrics`;
+  t.equal((await fetch(url)).status, 200);
+  await server.drain('test');
+  await t.rejects(fetch(url), 'nothing listens on the metrics port');
+});
