@@ -47,6 +47,7 @@ const KINDS: readonly Kind[] = [
 /** A call that ended now, as calls.ts hands it to the access log, with its own connection info as grpc-js makes. */
 class EndedCall implements LoggedCall {
   readonly method: string;
+  readonly registered = true;
   readonly started: number;
   readonly messagesIn: number;
   readonly messagesOut: number;

@@ -41,6 +41,8 @@ export const VARIANTS: readonly Variant[] = [
   { name: 'baseline again', kind: 'baseline', env: {} },
   { name: 'project', kind: 'project', env: {} },
   { name: 'project, log off', kind: 'project', env: { LOG_LEVEL: 'warn' } },
+  // Metrics on (gRPC's call metrics recorded for every call; nothing scrapes the endpoint): ÷ `project`'s ratio, the cost of metrics.
+  { name: 'project, metrics on', kind: 'project', env: { METRICS_PORT: '0' } },
 ];
 
 /** With --tracing: the project with a span per call, every call sampled, exported over OTLP/HTTP. */

@@ -49,6 +49,11 @@ export interface Config {
   readonly xdsServer: boolean;
   /** Verify Google ID tokens on every call but health and reflection; undefined leaves calls unauthenticated. */
   readonly auth: AuthConfig | undefined;
+  /**
+   * The port of the Prometheus metrics endpoint (GET /metrics, plain HTTP, on HOST); undefined: metrics are off.
+   * 0 picks a free port (tests).
+   */
+  readonly metricsPort: number | undefined;
   /** Serve TLS with this certificate and key; undefined serves plaintext HTTP/2 (h2c), as Cloud Run and Knative expect. */
   readonly tls: TlsConfig | undefined;
   /** OpenTelemetry export over OTLP (the standard OTEL_* variables); see OtelConfig. */
@@ -231,6 +236,15 @@ export function xdsBootstrapVariable(env: Env = process.env): string | undefined
 
 export const XDS_BOOTSTRAP_HINT =
   'set GRPC_XDS_BOOTSTRAP to the path of an xDS bootstrap JSON file, or GRPC_XDS_BOOTSTRAP_CONFIG to the JSON itself';
+
+/** METRICS_PORT: off (the default) or a port other than PORT's. */
+function readMetricsPort(env: Env, port: number): number | undefined {
+  const raw = read(env, 'METRICS_PORT');
+  if (raw === undefined || raw.toLowerCase() === 'off') return undefined;
+  const metricsPort = readInteger(env, 'METRICS_PORT', 0, 0, 65535);
+  if (metricsPort === port && port !== 0) throw new ConfigError('METRICS_PORT', `is ${raw}, the gRPC port (PORT): give metrics a port of their own, such as 9464`);
+  return metricsPort;
+}
 
 /** MEMORY_LIMIT_MIB: `auto` (the default) or a whole number of MiB. */
 function readMemoryLimit(env: Env): number | 'auto' {
@@ -432,9 +446,10 @@ function readTls(env: Env): TlsConfig | undefined {
 }
 
 export function loadConfig(env: Env = process.env): Config {
+  const port = readInteger(env, 'PORT', DEFAULT_PORT, 1, 65535);
   return Object.freeze({
     host: read(env, 'HOST'),
-    port: readInteger(env, 'PORT', DEFAULT_PORT, 1, 65535),
+    port,
     streaming: readChoice(env, 'STREAMING', STREAMING_SETTINGS, 'auto'),
     interop: readChoice(env, 'INTEROP', ON_OFF, 'off') === 'on',
     logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
@@ -455,6 +470,7 @@ export function loadConfig(env: Env = process.env): Config {
     workers: readWorkers(env),
     xdsServer: readXdsServer(env),
     auth: readAuth(env),
+    metricsPort: readMetricsPort(env, port),
     tls: readTls(env),
     otel: readOtel(env),
     platform: Object.freeze({

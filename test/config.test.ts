@@ -67,6 +67,16 @@ t.test('MAX_CONCURRENT_CALLS defaults to 1000, 0 means no limit, and a bad value
   t.throws(() => loadConfig({ MAX_CONCURRENT_CALLS: 'lots' }), /^MAX_CONCURRENT_CALLS: "lots" is not a whole number/);
 });
 
+t.test('METRICS_PORT is off by default, takes off or a port (0 for any free one), and names itself when bad', async (t) => {
+  t.equal(loadConfig({}).metricsPort, undefined);
+  t.equal(loadConfig({ METRICS_PORT: 'off' }).metricsPort, undefined);
+  t.equal(loadConfig({ METRICS_PORT: '9464' }).metricsPort, 9464);
+  t.equal(loadConfig({ METRICS_PORT: '0' }).metricsPort, 0);
+  t.throws(() => loadConfig({ METRICS_PORT: 'prometheus' }), { variable: 'METRICS_PORT', message: /^METRICS_PORT: "prometheus" is not a whole number from 0 to 65535/ });
+  t.throws(() => loadConfig({ METRICS_PORT: '70000' }), { variable: 'METRICS_PORT', message: /^METRICS_PORT: "70000"/ });
+  t.throws(() => loadConfig({ PORT: '9000', METRICS_PORT: '9000' }), { variable: 'METRICS_PORT', message: /the gRPC port \(PORT\)/ });
+});
+
 t.test('WORKERS defaults to 1 and takes auto or a whole number from 1 to the maximum', async (t) => {
   t.equal(loadConfig({}).workers, 1);
   t.equal(loadConfig({ WORKERS: 'Auto' }).workers, 'auto');

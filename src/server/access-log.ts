@@ -27,6 +27,8 @@ type ConnectionInfo = ReturnType<grpc.ServerInterceptingCall['getConnectionInfo'
 /** What the access line reads from a call (calls.ts keeps it as the call runs). */
 export interface LoggedCall {
   readonly method: string;
+  /** False for a method no service registers (unregistered-methods.ts). */
+  readonly registered: boolean;
   /** performance.now() when the call arrived. */
   readonly started: number;
   readonly messagesIn: number;
@@ -135,7 +137,7 @@ export class AccessLog {
   readonly clientLines: ClientLines;
   /**
    * Per method, per status code and counts (code × COUNTS + counts): made on first use. Only the methods the server
-   * serves reach its interceptors (grpc-js answers any other path itself), and each has a few codes: this stays small.
+   * registers are kept (a client names any other), and each has a few codes: this stays small.
    */
   private readonly bound = new Map<string, BoundLines[]>();
   private readonly lines: LineWriter;
@@ -160,7 +162,8 @@ export class AccessLog {
     // As a string once: it goes into the line twice.
     const durationMs = `${Math.round((performance.now() - call.started) * 1000) / 1000}`;
     const counts = countsOf(call.messagesIn, call.messagesOut);
-    const { bindings, message, messageStart } = this.linesOf(call.method, code, counts);
+    // A method no service registers is the client's to name: its line is built each time, never kept.
+    const { bindings, message, messageStart } = call.registered ? this.linesOf(call.method, code, counts) : boundLines(this.lines, call.method, code, counts);
     let fields =
       counts === UNBOUND
         ? `${bindings},"messages_in":${call.messagesIn},"messages_out":${call.messagesOut},"duration_ms":${durationMs}`

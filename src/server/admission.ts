@@ -51,6 +51,9 @@ export class Admission {
   private counted = 0;
   /** Health Watch streams open. */
   private watches = 0;
+  /** Calls refused so far, for the metrics: by MAX_CONCURRENT_CALLS, and Watches by MAX_HEALTH_WATCHES. */
+  shedCalls = 0;
+  shedWatches = 0;
 
   /** `maxConcurrentCalls` and `maxHealthWatches` 0 mean no limit. */
   constructor(
@@ -65,11 +68,17 @@ export class Admission {
   admit(method: string): Ticket {
     if (method.startsWith(EXEMPT_PREFIX)) {
       if (method !== HEALTH_WATCH) return 'exempt';
-      if (this.maxHealthWatches > 0 && this.watches >= this.maxHealthWatches) return 'shed-watch';
+      if (this.maxHealthWatches > 0 && this.watches >= this.maxHealthWatches) {
+        this.shedWatches += 1;
+        return 'shed-watch';
+      }
       this.watches += 1;
       return 'watch';
     }
-    if (this.maxConcurrentCalls > 0 && this.counted >= this.maxConcurrentCalls) return 'shed';
+    if (this.maxConcurrentCalls > 0 && this.counted >= this.maxConcurrentCalls) {
+      this.shedCalls += 1;
+      return 'shed';
+    }
     this.counted += 1;
     return 'counted';
   }

@@ -83,6 +83,9 @@ export class CallBounds {
   private sweepAbove = 0;
   private readonly timeoutStatus: { code: grpc.status; details: string };
   private readonly connections: ConnectionBounds | undefined;
+  /** Calls ended so far, for the metrics: by REQUEST_TIMEOUT_MS, and by the memory budget. */
+  endedByTimeout = 0;
+  endedByMemory = 0;
 
   constructor(
     private readonly callsInFlight: () => readonly BoundedCall[],
@@ -113,6 +116,7 @@ export class CallBounds {
     for (const call of this.callsInFlight()) {
       if (requestTimeoutMs > 0 && !call.ended && call.awaitingRequest && now - call.started >= requestTimeoutMs) {
         call.abortAndReset(this.timeoutStatus, constants.NGHTTP2_NO_ERROR);
+        this.endedByTimeout += 1;
         continue;
       }
       if (connections === undefined) continue;
@@ -166,6 +170,7 @@ export class CallBounds {
       call.abortAndReset(memoryBudgetStatus(budgetBytes, bytes), constants.NGHTTP2_ENHANCE_YOUR_CALM);
       total -= bytes;
       ended += 1;
+      this.endedByMemory += 1;
       methods.add(call.method);
     }
     if (ended === 0) return total;

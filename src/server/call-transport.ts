@@ -8,8 +8,9 @@
 // This is the one module that reads grpc-js's internals (BaseServerInterceptingCall
 // in @grpc/grpc-js 1.14: `stream`, `decoder`, and `nextCall` on interceptors'
 // calls; Server: `commonServerOptions`, the options it gives http2.createServer,
-// and `http2Servers`, its servers and their sessions) and Node's (a session's
-// open streams). test/server/abuse-status.test.ts fails if an upgrade moves them.
+// `http2Servers`, its servers and their sessions, and `_retrieveHandler`) and
+// Node's (a session's open streams). test/server/abuse-status.test.ts and
+// test/server/metrics.test.ts fail if an upgrade moves them.
 import type { Http2Session, SecureServerOptions, ServerHttp2Stream } from 'node:http2';
 import type * as grpc from '@grpc/grpc-js';
 
@@ -31,6 +32,8 @@ export interface CallTransport {
 /** StreamDecoder's ReadState: NO_DATA between messages, READING_MESSAGE inside one. */
 const NO_DATA = 0;
 const READING_MESSAGE = 2;
+/** gRPC's length prefix before each message: a compression flag and a 4-byte length. */
+const MESSAGE_PREFIX_BYTES = 5;
 /** Interceptors wrap the base call; XdsServer adds a few of its own. */
 const MAX_DEPTH = 8;
 
@@ -237,4 +240,49 @@ export function openStreams(server: grpc.Server): number {
     open += streams.size;
   }
   return open;
+}
+
+/**
+ * Bytes written to the stream and not yet taken by the socket: read before a reply is sent, it lets
+ * replyBytesSince() find the reply's size without serializing it again.
+ */
+export function queuedBytes(transport: CallTransport | undefined): number {
+  return transport === undefined ? 0 : transport.stream.writableLength;
+}
+
+/** The size of the reply message written since queuedBytes() said `queuedBefore` (0 if none was). */
+export function replyBytesSince(transport: CallTransport | undefined, queuedBefore: number): number {
+  const written = queuedBytes(transport) - queuedBefore;
+  return written > 0 ? written - MESSAGE_PREFIX_BYTES : 0;
+}
+
+/**
+ * The size of the request message just received (as it came, compressed or not). Exact for the one request of a
+ * unary or server-streaming call; a client stream whose DATA frame carried several messages has each counted at
+ * the size of the last of them.
+ */
+export function requestBytes(transport: CallTransport | undefined): number {
+  return transport === undefined ? 0 : transport.decoder.readMessageSize;
+}
+
+/** grpc-js's handler record for a method (Server.register). */
+export interface UntypedHandler {
+  readonly func: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => void;
+  readonly serialize: (value: Buffer) => Buffer;
+  readonly deserialize: (bytes: Buffer) => Buffer;
+  readonly type: 'bidi';
+  readonly path: string;
+}
+
+/**
+ * Has `server` give a call to a path no service registered to `handlerFor(path)`, through the interceptors,
+ * instead of answering it UNIMPLEMENTED itself before any interceptor sees it.
+ */
+export function routeUnregisteredMethods(server: grpc.Server, handlerFor: (path: string) => UntypedHandler): void {
+  const internals = server as unknown as { _retrieveHandler?: (path: string) => unknown };
+  const retrieve = internals._retrieveHandler;
+  if (typeof retrieve !== 'function') throw new Error('@grpc/grpc-js has no Server._retrieveHandler: see call-transport.ts');
+  internals._retrieveHandler = function retrieveOrFallBack(this: grpc.Server, path: string) {
+    return retrieve.call(this, path) ?? handlerFor(path);
+  };
 }

@@ -1,10 +1,11 @@
 // The one server interceptor every call passes through. It asks admission.ts
 // whether to take the call on, keeps it in the list of calls in flight
 // (in-flight.ts) while it runs, tells call-bounds.ts what its replies hold, and
-// has access-log.ts write its line when it ends, with the status that went on
-// the wire (call-transport.ts), and, with tracing on, tracing.ts start the
-// call's span when its metadata arrives and end it with that status; each of
-// those decides for itself, this file only counts and wires.
+// has access-log.ts write its line and metrics.ts record the call when it ends,
+// with the status that went on the wire (call-transport.ts), and, with tracing
+// on, tracing.ts start the call's span when its metadata arrives and end it
+// with that status; each of those decides for itself, this file only counts
+// and wires.
 //
 // It runs on every call and every message, so it is built to cost little: one
 // object per call (TrackedCall is at once the call the handler talks to, the
@@ -23,7 +24,10 @@ import type { EndedStreams } from './ended-streams.js';
 import {
   connectionOf,
   heldBytes,
+  queuedBytes,
+  replyBytesSince,
   requestArrived,
+  requestBytes,
   requestEndReceived,
   resetStream,
   sentCode,
@@ -33,8 +37,10 @@ import {
   type CallTransport,
 } from './call-transport.js';
 import type { InFlightCalls, ListedCall } from './in-flight.js';
+import type { CallMetrics, MeteredCall, MethodSeries } from './metrics.js';
 import type { PrematureResets } from './premature-resets.js';
 import type { Span, Tracing } from './tracing.js';
+import { isUnregistered } from './unregistered-methods.js';
 
 type InterceptingServerListener = Parameters<grpc.ServerInterceptingCall['start']>[0];
 type PartialStatus = Parameters<grpc.ServerInterceptingCall['sendStatus']>[0];
@@ -52,11 +58,16 @@ export interface CallTracking {
   readonly prematureResets: PrematureResets;
   /** A span per call, exported over OTLP; undefined when traces are off. */
   readonly tracing: Tracing | undefined;
+  /** gRPC's call metrics; undefined when metrics are off. */
+  readonly metrics: CallMetrics | undefined;
 }
 
-class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, LoggedCall, InterceptingServerListener {
+class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, LoggedCall, MeteredCall, InterceptingServerListener {
   messagesIn = 0;
   messagesOut = 0;
+  /** Message bytes each way, counted only when metrics are on (`series`). */
+  bytesIn = 0;
+  bytesOut = 0;
   metadata: grpc.Metadata | undefined;
   /** The call's span, from its metadata on, when tracing is on. */
   span: Span | undefined = undefined;
@@ -96,6 +107,10 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
     private readonly singleRequest: boolean,
     /** Unary: the handler starts only once the client's stream has ended. */
     private readonly unary: boolean,
+    /** False for a method no service has (unregistered-methods.ts). */
+    readonly registered: boolean,
+    /** Where the metrics record this call; undefined when they are off. */
+    private readonly series: MethodSeries | undefined,
   ) {
     this.transport = transportOf(nextCall);
     this.session = this.transport?.stream.session;
@@ -134,7 +149,9 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
     if (this.ended) return;
     if (this.tracking.bounds.spent && !this.tracking.bounds.admitWrite(this)) return;
     this.messagesOut += 1;
+    const queued = this.series === undefined ? 0 : queuedBytes(this.transport);
     this.nextCall.sendMessage(message, callback);
+    if (this.series !== undefined) this.bytesOut += replyBytesSince(this.transport, queued);
     // The reply is now serialized and queued on the stream: count it against the memory budget at once.
     this.tracking.bounds.noteWrite(heldBytes(this.transport));
   }
@@ -189,6 +206,7 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
 
   onReceiveMessage(message: unknown): void {
     this.messagesIn += 1;
+    if (this.series !== undefined) this.bytesIn += requestBytes(this.transport);
     this.handler!.onReceiveMessage(message);
   }
 
@@ -242,7 +260,7 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    const { admission, inFlight, accessLog } = this.tracking;
+    const { admission, inFlight, accessLog, metrics } = this.tracking;
     if (!refused(this.ticket)) {
       admission.release(this.ticket);
       inFlight.delete(this);
@@ -271,6 +289,7 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
       }
     }
     accessLog.write(this, code, details, endedBy);
+    if (this.series !== undefined) metrics!.end(this.series, code, this);
     if (this.span !== undefined) this.tracking.tracing?.end(this.span, code, details);
   }
 
@@ -280,7 +299,8 @@ class TrackedCall implements grpc.ServerInterceptingCallInterface, ListedCall, L
    * refuses a flood; a deadline is the client's to set, and its line is kept. No code: the client went first.
    */
   private endedBy(code: grpc.status | undefined): EndedBy {
-    if (refused(this.ticket)) return 'client';
+    // A method no service has: the client named it, and may name it at any rate.
+    if (refused(this.ticket) || !this.registered) return 'client';
     if (code === undefined) return this.messagesIn === 0 ? 'reset' : 'handler';
     if (this.noRequest) return 'reset';
     return !this.answered && this.messagesIn === 0 && code !== grpc.status.DEADLINE_EXCEEDED ? 'client' : 'handler';
@@ -295,9 +315,11 @@ function noRequestDetails(method: string): string {
 export function trackCalls(tracking: CallTracking): grpc.ServerInterceptor {
   return (methodDescriptor, next) => {
     const method = methodDescriptor.path;
+    const registered = !isUnregistered(methodDescriptor);
     const ticket = tracking.admission.admit(method);
     const singleRequest = !methodDescriptor.requestStream;
-    const call = new TrackedCall(method, next, tracking, ticket, singleRequest, singleRequest && !methodDescriptor.responseStream);
+    const series = tracking.metrics?.start(method, registered);
+    const call = new TrackedCall(method, next, tracking, ticket, singleRequest, singleRequest && !methodDescriptor.responseStream, registered, series);
     if (!refused(ticket)) tracking.inFlight.add(call);
     // grpc-js's type asks for its class; what it uses of an interceptor's call is the interface TrackedCall implements.
     return call as unknown as grpc.ServerInterceptingCall;

@@ -1,7 +1,8 @@
 // Lines a client can cause by itself, at any rate: calls it reset before
 // their request arrived, calls refused before their handler (a health Watch
 // flood, overload), requests grpc-js could not take (undecodable or oversize
-// messages, a bad grpc-timeout or grpc-encoding). Each gets its own line up to
+// messages, a bad grpc-timeout or grpc-encoding), calls to methods the server
+// does not have. Each gets its own line up to
 // BURST per client (its address, whatever its port) in a window of WINDOW_MS;
 // the rest of the window's are counted, and one WARNING line per client says
 // how many when the window ends. So a flood writes at most BURST + 1 lines per
@@ -75,8 +76,8 @@ export class ClientLines {
     window.notLogged = 0;
     this.logger.warn(
       { peer: client, not_logged: count, window_ms: WINDOW_MS },
-      `${count} more calls from ${client} that ended before their handler (reset by the client, refused, or a request ` +
-        `the server could not take) were not logged one by one (at most ${BURST} per client, then this count every ${WINDOW_MS / 1000} s while it lasts); ` +
+      `${count} more calls from ${client} that ended before their handler (reset by the client, refused, a request ` +
+        `the server could not take, or a method it does not have) were not logged one by one (at most ${BURST} per client, then this count every ${WINDOW_MS / 1000} s while it lasts); ` +
         'many at once is a flood (an HTTP/2 rapid-reset attack, or a misbehaving client)',
     );
     return true;

@@ -8,12 +8,19 @@ export const HEALTH_SERVICES = ['', GREETER_SERVICE] as const;
 export interface Health {
   readonly implementation: HealthImplementation;
   set(status: ServingStatus): void;
+  /** What the server reports now (the same for every service). */
+  status(): ServingStatus;
 }
 
 export function createHealth(): Health {
   const implementation = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'NOT_SERVING'])));
+  let current: ServingStatus = 'NOT_SERVING';
   return {
     implementation,
-    set: (status) => HEALTH_SERVICES.forEach((service) => implementation.setStatus(service, status)),
+    set: (status) => {
+      current = status;
+      HEALTH_SERVICES.forEach((service) => implementation.setStatus(service, status));
+    },
+    status: () => current,
   };
 }

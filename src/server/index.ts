@@ -3,6 +3,7 @@
 // what is tested is what ships.
 import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../config.js';
+import type { MetricReader } from '@opentelemetry/sdk-metrics';
 import type { Logger } from '../logger.js';
 import { GREETER_SERVICE, HEALTH_SERVICE, helloworld, INTEROP_SERVICE, interopProto, packageDefinition } from '../proto.js';
 import { grpcJsXds } from '../xds.js';
@@ -19,22 +20,27 @@ import { greeterHandlers } from './greeter.js';
 import { createHealth } from './health.js';
 import { InFlightCalls, type InFlightCall } from './in-flight.js';
 import { testServiceHandlers } from './interop/test-service.js';
+import { createMetrics, type ServerMetrics } from './metrics.js';
+import { otlpMetricReader } from './otlp.js';
 import { PrematureResets } from './premature-resets.js';
 import { addReflection } from './reflection.js';
 import { resolveStreamingMode, type StreamingMode } from './streaming.js';
 import { serverCredentials } from './tls.js';
 import { createTracing } from './tracing.js';
+import { answerUnregisteredMethods } from './unregistered-methods.js';
 
 /**
- * How long the drain's last step may spend sending the spans still waiting. With the default grace (8 s) and the
- * drain's own second, this ends within Cloud Run's 10 s between SIGTERM and SIGKILL.
+ * How long the drain's last step may spend sending the spans and metrics still waiting (both at once). With the
+ * default grace (8 s) and the drain's own second, this ends within Cloud Run's 10 s between SIGTERM and SIGKILL.
  */
-export const OTLP_FLUSH_MS = 1000;
+export const TELEMETRY_FLUSH_MS = 1000;
 
 export interface GreeterServer {
   readonly streaming: StreamingMode;
-  /** Binds and starts serving; resolves to the port bound (useful with port 0). */
+  /** Binds and starts serving (the metrics endpoint first, if any); resolves to the port bound (useful with port 0). */
   listen(): Promise<number>;
+  /** The metrics endpoint's port once listening; undefined when metrics are off. */
+  metricsPort(): number | undefined;
   /** Graceful shutdown: see drain.ts. Resolves when the server has stopped. */
   drain(reason: string): Promise<void>;
   /** Stops at once, without a grace period: every connection is closed and the calls on them end. */
@@ -49,6 +55,8 @@ export interface ServerDependencies {
   readonly logger: Logger;
   /** Signing keys for ID-token verification (AUTH_AUDIENCE); Google's published certificates by default. */
   readonly idTokenCertificates?: CertificateSource;
+  /** Metric readers beside the Prometheus endpoint (an OTLP exporter's); any turns metrics on. */
+  readonly metricReaders?: readonly MetricReader[];
 }
 
 function serverOptions(config: Config, interceptors: grpc.ServerInterceptor[]): grpc.ServerOptions {
@@ -84,7 +92,7 @@ function bind(server: grpc.Server, address: string, credentials: grpc.ServerCred
   );
 }
 
-export function createServer(config: Config, { logger, idTokenCertificates }: ServerDependencies): GreeterServer {
+export function createServer(config: Config, { logger, idTokenCertificates, metricReaders: given = [] }: ServerDependencies): GreeterServer {
   const streaming = resolveStreamingMode(config);
   const inFlight = new InFlightCalls();
   const health = createHealth();
@@ -97,6 +105,18 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
     budgetBytes: Math.floor(memoryLimit * BUDGET_SHARE),
     logger,
   });
+  // With OTEL_EXPORTER_OTLP_ENDPOINT (or …_METRICS_ENDPOINT), metrics are pushed over OTLP too.
+  const otlp = otlpMetricReader(config, logger);
+  const metricReaders = otlp === undefined ? given : [...given, otlp];
+  const metrics: ServerMetrics | undefined =
+    config.metricsPort === undefined && metricReaders.length === 0
+      ? undefined
+      : createMetrics({ port: config.metricsPort, host: config.host, readers: metricReaders, logger }, {
+          inFlight: () => inFlight.size,
+          shed: () => ({ calls: admission.shedCalls, watches: admission.shedWatches }),
+          ended: () => ({ requestTimeout: bounds.endedByTimeout, memoryBudget: bounds.endedByMemory }),
+          serving: () => health.status() === 'SERVING',
+        });
   const tracing = createTracing(config, logger);
   const interceptors = [
     trackCalls({
@@ -107,6 +127,7 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
       endedStreams: new EndedStreams(),
       prematureResets: new PrematureResets(logger),
       tracing,
+      metrics: metrics?.calls,
     }),
   ];
   if (config.auth !== undefined) interceptors.push(createAuthInterceptor(config.auth, idTokenCertificates));
@@ -124,6 +145,7 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
         'resets more than 1,000 streams, then 33 a second (a proxy forwarding its callers\' cancels), is closed by Node',
     );
   }
+  answerUnregisteredMethods(server);
   server.addService(helloworld.Greeter.service, greeterHandlers(streaming.enabled));
   health.implementation.addToServer(server);
   // Reflection describes exactly the services registered. With INTEROP=on, gRPC's interop
@@ -140,9 +162,11 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
   addReflection(server, described, served);
 
   let draining: Promise<void> | undefined;
+  let metricsPort: number | undefined;
   return {
     streaming,
     async listen() {
+      metricsPort = await metrics?.listen();
       if (config.xdsServer) logger.info({ port: config.port }, `waiting for the xDS control plane to send the Listener for port ${config.port}`);
       const credentials = serverCredentials(config.tls);
       let port: number;
@@ -177,14 +201,18 @@ export function createServer(config: Config, { logger, idTokenCertificates }: Se
     drain(reason) {
       draining ??= drain({ server, health, inFlight, graceMs: config.shutdownGraceMs, logger }, reason)
         .finally(() => bounds.stop())
-        // The calls have ended, so their spans too: send what waits before the platform stops the instance.
-        .then(() => tracing?.shutdown(OTLP_FLUSH_MS));
+        // The calls have ended, so their spans and metrics too: send what waits, and close the metrics endpoint,
+        // before the platform stops the instance.
+        .then(() => Promise.all([tracing?.shutdown(TELEMETRY_FLUSH_MS), metrics?.shutdown(TELEMETRY_FLUSH_MS)]))
+        .then(() => undefined);
       return draining;
     },
+    metricsPort: () => metricsPort,
     close: () => {
       bounds.stop();
       void tracing?.shutdown(0);
       server.forceShutdown();
+      void metrics?.shutdown(0);
     },
     inFlight: () => inFlight.list(),
     openStreams: () => openStreams(server),

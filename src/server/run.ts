@@ -60,7 +60,9 @@ export async function runServer(env?: Env, stderr: NodeJS.WritableStream = proce
     if (!signalled) {
       for (const signal of SIGNALS) process.off(signal, onSignal);
       const where = `${config.host ?? 'every interface'} port ${config.port}`;
-      logger.fatal({ err: error, host: config.host, port: config.port }, `cannot listen on ${where} (check HOST and PORT)`);
+      // The metrics endpoint, bound first, names METRICS_PORT itself.
+      const message = error instanceof ConfigError ? error.message : `cannot listen on ${where} (check HOST and PORT)`;
+      logger.fatal({ err: error, host: config.host, port: config.port }, message);
       await flushed(logger);
       return 1;
     }

@@ -198,3 +198,18 @@ t.test('the otel-collector component adds the collector sidecar and points the s
     t.equal(envValue(server!, 'STREAMING'), OVERLAYS[overlay]!.streaming, `${overlay}: the overlay's own settings survive`);
   }
 });
+
+t.test('the prometheus-metrics component turns METRICS_PORT on and has Managed Prometheus scrape that port', { skip }, async (t) => {
+  const objects = await renderComposition(t, { resources: ['k8s/overlays/anthos'], components: ['k8s/components/prometheus-metrics'] });
+  const service = knativeServices(objects)[0]!;
+  checkGreeterService(t, service, 'knative');
+  const config = loadConfig(envMap(service.spec.template.spec.containers[0]!));
+  t.not(config.metricsPort, undefined, 'metrics are on');
+  t.not(config.metricsPort, DEFAULT_PORT, 'on a port Knative does not route');
+  const monitoring = objects.find((o) => o.kind === 'PodMonitoring') as unknown as {
+    spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: number; path: string }[] };
+  };
+  t.same(monitoring.spec.endpoints.map((e) => [e.port, e.path]), [[config.metricsPort, '/metrics']]);
+  t.same(monitoring.spec.selector.matchLabels, { 'serving.knative.dev/service': service.metadata!.name });
+  t.equal(service.spec.template.metadata?.annotations?.['prometheus.io/port'], String(config.metricsPort));
+});

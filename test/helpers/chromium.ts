@@ -2,37 +2,16 @@
 // installed with apt-get where it is missing and the test runs as root, driven
 // over the DevTools protocol on a pipe (--remote-debugging-pipe: commands on
 // fd 3, replies and events on fd 4, each one JSON text ended by a NUL byte).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { Test } from 'tap';
+import { debianCommand } from './debian-package.js';
 
-const NAMES = ['chromium', 'chromium-browser'];
-/** Within tap's 300 s per file (.taprc), with room for the test; .ci/run installs it before the tests anyway. */
-const INSTALL_TIMEOUT_MS = 240_000;
 const STEP_TIMEOUT_MS = 30_000;
-
-function which(name: string): string | undefined {
-  const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-  return found.status === 0 ? found.stdout.trim() : undefined;
-}
-
-const find = (): string | undefined => NAMES.map(which).find((path) => path !== undefined);
 
 /** chromium's path, installed first if need be; or why it cannot be had here (the reason a test skips). */
 export function chromium(): { path: string } | { skip: string } {
-  const found = find();
-  if (found !== undefined) return { path: found };
-  if (process.getuid?.() !== 0 || which('apt-get') === undefined) {
-    return { skip: 'chromium is not installed and cannot be installed here (needs root and apt-get: apt-get install -y chromium)' };
-  }
-  const install = spawnSync('sh', ['-c', 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium'], {
-    encoding: 'utf8',
-    timeout: INSTALL_TIMEOUT_MS,
-  });
-  const installed = find();
-  if (installed !== undefined) return { path: installed };
-  const why = install.error ? `${install.error.message} (within ${INSTALL_TIMEOUT_MS / 1000} s)` : (install.stderr ?? '').trim().split('\n').slice(-2).join(' ');
-  return { skip: `chromium is not installed and apt-get could not install it: ${why}` };
+  return debianCommand(['chromium', 'chromium-browser'], 'chromium');
 }
 
 interface Message {

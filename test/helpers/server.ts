@@ -90,12 +90,12 @@ export async function settled<T>(measure: () => T | undefined, greeter: GreeterC
   }
 }
 
-/** Resolves once `predicate` holds, checking every 10 ms; rejects after `timeoutMs` so no test waits for ever. */
-export async function eventually(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+/** Resolves once `predicate` holds, checking every `everyMs`; rejects after `timeoutMs` so no test waits for ever. */
+export async function eventually(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition', everyMs = 10): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
 

@@ -147,6 +147,7 @@ t.test('the access line is byte for byte the line pino writes for the same call,
       const accessLog = new AccessLog(logger, project);
       const call: LoggedCall = {
         method,
+        registered: true,
         started: performance.now() - 1.5,
         messagesIn,
         messagesOut,
