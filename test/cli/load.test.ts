@@ -65,7 +65,7 @@ t.test('the JSON report has every documented field', async (t) => {
   ]);
   t.equal(report.options.call, 'helloworld.Greeter/SayHello');
   t.same(Object.keys(report.generator).sort(), ['coresUsed', 'cpuMs', 'cpuUsPerCall', 'driver', 'saturated', 'threads', 'wallMs']);
-  t.same(Object.keys(report.timeSeries[0] ?? {}).sort(), ['completed', 'errors', 'hdrHistogram', 'latencyMs', 'second', 'started']);
+  t.same(Object.keys(report.timeSeries[0] ?? {}).sort(), ['completed', 'coveredMs', 'errors', 'hdrHistogram', 'latencyMs', 'second', 'started']);
   t.equal(report.rate, null, 'no rate section without --rps');
   t.equal(report.latencyMeasuredFrom, 'call start');
   t.same(report.gates, [{ gate: 'error-rate', threshold: 0, actual: 0, passed: true }]);
