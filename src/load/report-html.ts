@@ -136,7 +136,7 @@ h1 { font-size: 20px; margin-bottom: 4px; } h2 { font-size: 16px; margin-top: 28
 .warning { background: #fce8e6; border-left: 4px solid ${RED}; padding: 8px 12px; }
 table { border-collapse: collapse; margin: 8px 0; } td, th { border-bottom: 1px solid #e8eaed; padding: 3px 10px 3px 0; text-align: left; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 560px), 1fr)); gap: 0 24px; }
-figure { margin: 16px 0; } figcaption { font-weight: 600; margin-bottom: 4px; }
+figure { margin: 16px 0; } .note { color: #5f6368; font-size: 12px; margin: 4px 0 0; } figcaption { font-weight: 600; margin-bottom: 4px; }
 svg.chart { width: 100%; height: auto; border: 1px solid #e8eaed; border-radius: 6px; }
 svg .grid { stroke: #e8eaed; } svg .axis { stroke: #5f6368; } svg .tick, svg .legend { font-size: 11px; fill: #5f6368; }
 svg .legend { font-weight: 600; } svg .label { font-size: 12px; fill: #202124; }
@@ -196,10 +196,14 @@ export function reportHtml(report: LoadReport): string {
       lines: [
         // Started is a pale band under completed: in a steady run the two are one line, and both show.
         { name: 'started', color: GREEN, kind: 'band', points: per((span) => span.started) },
-        ...(asked.length > 0 ? [{ name: 'asked', color: GREY, kind: 'dashed' as const, points: asked }] : []),
         { name: 'completed', color: BLUE, points: per((span) => span.completed) },
         { name: 'errors', color: RED, points: per((span) => span.errors) },
+        // Dashed over the others: where the run kept to it, the line under it shows through.
+        ...(asked.length > 0 ? [{ name: 'asked', color: GREY, kind: 'dashed' as const, points: asked }] : []),
       ],
+      ...(loadSchedule !== null && {
+        note: "Each achieved step is a wall-clock second (so that machines' reports line up): one that straddles two of the schedule's steps shows a rate between them.",
+      }),
     }),
     chart({
       title: 'Latency over time',

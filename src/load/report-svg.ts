@@ -29,6 +29,8 @@ export interface ChartSpec {
   readonly bars?: readonly Bar[];
   /** Default: round numbers across the data. */
   readonly xTicks?: readonly Tick[];
+  /** How to read the chart, under it. */
+  readonly note?: string;
 }
 
 const WIDTH = 760;
@@ -101,5 +103,6 @@ export function chart(spec: ChartSpec): string {
   const legend = lines.length > 1
     ? lines.map((s, i) => `<text class="legend" x="${MARGIN.left + 8 + i * 140}" y="16" style="fill: ${s.color}">■ ${escapeHtml(s.name)}</text>`).join('')
     : '';
-  return `<figure>${caption}<svg class="chart" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeHtml(spec.title)}">${legend}${parts.join('')}</svg></figure>`;
+  const note = spec.note === undefined ? '' : `<p class="note">${escapeHtml(spec.note)}</p>`;
+  return `<figure>${caption}<svg class="chart" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeHtml(spec.title)}">${legend}${parts.join('')}</svg>${note}</figure>`;
 }
