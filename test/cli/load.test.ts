@@ -21,7 +21,7 @@ const REPORT_FIELDS = [
   'date', 'target', 'shape', 'options', 'endReason', 'count', 'elapsedMs', 'rps', 'errors', 'errorRate',
   'messagesSent', 'messagesReceived', 'messagesSentPerSecond', 'messagesReceivedPerSecond', 'latencyMs',
   'latencyMeasuredFrom', 'histogram', 'statusCodeDistribution', 'errorDistribution', 'rate', 'warmupCalls',
-  'gates', 'hdrHistogram', 'generator', 'timeSeries',
+  'gates', 'hdrHistogram', 'generator', 'timeSeries', 'missingShards', 'name', 'tags',
 ];
 
 for (const [driver, shape] of DRIVERS.flatMap((d) => (Object.keys(METHODS) as (keyof typeof METHODS)[]).map((s) => [d, s] as const))) {
@@ -61,7 +61,7 @@ t.test('the JSON report has every documented field', async (t) => {
   t.same(Object.keys(report.latencyMs).sort(), ['max', 'mean', 'min', 'p50', 'p90', 'p95', 'p99', 'p999', 'stdDev']);
   t.same(Object.keys(report.options).sort(), [
     'call', 'concurrency', 'concurrencySchedule', 'connectTimeoutMs', 'connections', 'deadlineMs', 'driver', 'durationMs', 'intervalMs', 'loadSchedule',
-    'messages', 'payloadBytes', 'replies', 'rps', 'shard', 'total', 'warmupMs', 'workers',
+    'messages', 'payloadBytes', 'replies', 'rps', 'shard', 'skipFirst', 'total', 'warmupMs', 'workers',
   ]);
   t.equal(report.options.call, 'helloworld.Greeter/SayHello');
   t.same(Object.keys(report.generator).sort(), ['coresUsed', 'cpuMs', 'cpuUsPerCall', 'driver', 'saturated', 'threads', 'wallMs']);
