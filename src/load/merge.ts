@@ -99,7 +99,8 @@ function resultOf(report: LoadReport): RunResult {
     codes: report.statusCodeDistribution,
     errorMessages: report.errorDistribution,
     histogram: report.hdrHistogram,
-    timeline: report.timeSeries.map(({ second, started, completed, errors, hdrHistogram }) => ({ second, started, completed, errors, histogram: hdrHistogram })),
+    // coveredMs: reports written before it was (whole seconds then).
+    timeline: report.timeSeries.map(({ second, started, completed, coveredMs = 1000, errors, hdrHistogram }) => ({ second, started, completed, coveredMs, errors, histogram: hdrHistogram })),
   };
   const { cpuMs, wallMs, threads } = report.generator;
   return {

@@ -6,6 +6,8 @@ export interface Series {
   readonly color: string;
   /** [x, y] in data units. */
   readonly points: readonly (readonly [number, number])[];
+  /** line (default); band: a wide pale stroke, seen around a line drawn over it; dashed: a reference, such as a target. */
+  readonly kind?: 'line' | 'band' | 'dashed';
 }
 
 export interface Bar {
@@ -27,6 +29,8 @@ export interface ChartSpec {
   readonly bars?: readonly Bar[];
   /** Default: round numbers across the data. */
   readonly xTicks?: readonly Tick[];
+  /** How to read the chart, under it. */
+  readonly note?: string;
 }
 
 const WIDTH = 760;
@@ -85,11 +89,13 @@ export function chart(spec: ChartSpec): string {
   for (const series of lines) {
     if (series.points.length === 1) {
       const [px, py] = series.points[0] as readonly [number, number];
-      parts.push(`<circle class="series" cx="${fixed(x(px))}" cy="${fixed(y(py))}" r="3" fill="${series.color}"/>`);
+      parts.push(`<circle class="series" data-series="${escapeHtml(series.name)}" data-points="${px},${py}" cx="${fixed(x(px))}" cy="${fixed(y(py))}" r="3" fill="${series.color}"/>`);
       continue;
     }
     const d = series.points.map(([px, py], i) => `${i === 0 ? 'M' : 'L'}${fixed(x(px))},${fixed(y(py))}`).join('');
-    parts.push(`<path class="series" d="${d}" stroke="${series.color}"/>`);
+    // The points in data units too, for whoever reads the page (and its tests) rather than looks at it.
+    const data = series.points.map(([px, py]) => `${Number(px.toFixed(4))},${Number(py.toFixed(4))}`).join(' ');
+    parts.push(`<path class="series ${series.kind ?? 'line'}" data-series="${escapeHtml(series.name)}" data-points="${data}" d="${d}" stroke="${series.color}"/>`);
   }
   parts.push(`<line class="axis" x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${fixed(y(0))}" y2="${fixed(y(0))}"/>`);
   parts.push(`<text class="label" x="${MARGIN.left + plotWidth / 2}" y="${HEIGHT - 6}" text-anchor="middle">${escapeHtml(spec.xLabel)}</text>`);
@@ -97,5 +103,6 @@ export function chart(spec: ChartSpec): string {
   const legend = lines.length > 1
     ? lines.map((s, i) => `<text class="legend" x="${MARGIN.left + 8 + i * 140}" y="16" style="fill: ${s.color}">■ ${escapeHtml(s.name)}</text>`).join('')
     : '';
-  return `<figure>${caption}<svg class="chart" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeHtml(spec.title)}">${legend}${parts.join('')}</svg></figure>`;
+  const note = spec.note === undefined ? '' : `<p class="note">${escapeHtml(spec.note)}</p>`;
+  return `<figure>${caption}<svg class="chart" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeHtml(spec.title)}">${legend}${parts.join('')}</svg>${note}</figure>`;
 }

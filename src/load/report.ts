@@ -49,6 +49,8 @@ export interface TimeSeriesPoint {
   /** Calls that started in this second and completed (calls cut short by Ctrl-C are in no figure). */
   readonly started: number;
   readonly completed: number;
+  /** The part of this second the measured phase covered, in ms: 1000 but in the first and last (the phase starts and ends within them). */
+  readonly coveredMs: number;
   /** Status code name → calls completed in this second with that status; OK is not listed. */
   readonly errors: Readonly<Record<string, number>>;
   /** Of the calls completed in this second. */
@@ -298,7 +300,7 @@ function describeGate(gate: GateResult): string {
 }
 
 /** "20 calls/s, +20 every 500 ms, up to 60 calls/s" */
-function describeRamp(ramp: Ramp, unit: string): string {
+export function describeRamp(ramp: Ramp, unit: string): string {
   const limits = [
     ...(ramp.end !== undefined ? [`${ramp.step > 0 ? 'up' : 'down'} to ${ramp.end} ${unit}`] : []),
     ...(ramp.maxMs !== undefined ? [`for at most ${ramp.maxMs} ms`] : []),

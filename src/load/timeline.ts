@@ -13,6 +13,11 @@ export interface IntervalSnapshot {
   readonly second: number;
   readonly started: number;
   readonly completed: number;
+  /**
+   * How much of this second the measured phase covered, in ms: 1000 but in its first and last seconds (it
+   * starts and ends within them), so that a chart draws their calls as a rate over the time they had.
+   */
+  readonly coveredMs: number;
   /** Status code name → calls that completed in this second with that status, OK excluded. */
   readonly errors: Readonly<Record<string, number>>;
   /** Latencies (µs) of the calls that completed in this second, HdrHistogram compressed base64. */
@@ -22,14 +27,15 @@ export interface IntervalSnapshot {
 /** When this thread's performance.now() was 0, in Unix ms (read once: the getter is slow on a hot path). */
 const TIME_ORIGIN = performance.timeOrigin;
 
-/** Unix seconds of a performance.now() time of this thread. */
-const unixSecond = (at: number): number => Math.floor((TIME_ORIGIN + at) / 1000);
 
 const EMPTY = encodeHistogram(createHistogram());
 
 export class Timeline {
   /** Unix second of index 0; NaN until the first call. */
   private first = Number.NaN;
+  /** The earliest call start and the latest call end, in Unix ms: the phase's edges within its first and last seconds. */
+  private firstStartMs = Infinity;
+  private lastEndMs = -Infinity;
   private readonly started: number[] = [];
   private readonly completed: number[] = [];
   /** Per second: status code → errors, made on the second's first error. */
@@ -42,9 +48,13 @@ export class Timeline {
   private readonly closed: Histogram = createHistogram();
 
   record(code: grpc.status, latencyMs: number, startedAt: number, endedAt: number): void {
-    const startedIndex = this.indexOf(unixSecond(startedAt));
+    const startMs = TIME_ORIGIN + startedAt;
+    const endMs = TIME_ORIGIN + endedAt;
+    if (startMs < this.firstStartMs) this.firstStartMs = startMs;
+    if (endMs > this.lastEndMs) this.lastEndMs = endMs;
+    const startedIndex = this.indexOf(Math.floor(startMs / 1000));
     // A completion is filed in the open second or a later one (never earlier), so one histogram is open at a time.
-    const endedIndex = Math.max(this.indexOf(unixSecond(endedAt)), this.openIndex);
+    const endedIndex = Math.max(this.indexOf(Math.floor(endMs / 1000)), this.openIndex);
     this.started[startedIndex] = (this.started[startedIndex] as number) + 1;
     this.completed[endedIndex] = (this.completed[endedIndex] as number) + 1;
     if (endedIndex !== this.openIndex) this.moveOpen(endedIndex);
@@ -60,6 +70,7 @@ export class Timeline {
       second: this.first + i,
       started,
       completed: this.completed[i] as number,
+      coveredMs: this.coveredMs(this.first + i),
       errors: Object.fromEntries([...(this.errors[i] ?? [])].map(([code, n]) => [grpc.status[code] ?? String(code), n])),
       histogram: i === this.openIndex ? encodeHistogram(this.open) : (this.histograms[i] ?? EMPTY),
     }));
@@ -71,6 +82,12 @@ export class Timeline {
     total.add(this.closed);
     total.add(this.open);
     return total;
+  }
+
+  private coveredMs(second: number): number {
+    const from = Math.max(second * 1000, this.firstStartMs);
+    const to = Math.min((second + 1) * 1000, this.lastEndMs);
+    return Math.round(Math.max(0, to - from) * 1000) / 1000;
   }
 
   /** The index of Unix second `second`, growing the series (at either end) to hold it. */
@@ -106,7 +123,8 @@ export class Timeline {
 
 /**
  * One series holding every call of the given ones, second by second (histograms merged exactly); seconds in
- * which none of them started or completed a call are there with zeros, so the series has no gaps.
+ * which none of them started or completed a call are there with zeros, so the series has no gaps. A second's
+ * coverage is the longest of its series' (threads and shards start and end at about the same time); a gap's is 1000.
  */
 export function mergeTimelines(series: readonly (readonly IntervalSnapshot[])[]): IntervalSnapshot[] {
   const bySecond = new Map<number, IntervalSnapshot[]>();
@@ -130,6 +148,7 @@ export function mergeTimelines(series: readonly (readonly IntervalSnapshot[])[])
       second,
       started: intervals.reduce((n, i) => n + i.started, 0),
       completed: intervals.reduce((n, i) => n + i.completed, 0),
+      coveredMs: intervals.length === 0 ? 1000 : Math.max(...intervals.map((i) => i.coveredMs)),
       errors,
       // Re-encoded even when one interval: the same calls then always give the same text, however merged.
       histogram: encodeHistogram(mergeHistograms(intervals.map((i) => i.histogram))),

@@ -21,7 +21,7 @@ const REPORT_FIELDS = [
   'date', 'target', 'shape', 'options', 'endReason', 'count', 'elapsedMs', 'rps', 'errors', 'errorRate',
   'messagesSent', 'messagesReceived', 'messagesSentPerSecond', 'messagesReceivedPerSecond', 'latencyMs',
   'latencyMeasuredFrom', 'histogram', 'statusCodeDistribution', 'errorDistribution', 'rate', 'warmupCalls',
-  'gates', 'hdrHistogram', 'generator', 'timeSeries',
+  'gates', 'hdrHistogram', 'generator', 'timeSeries', 'missingShards', 'name', 'tags',
 ];
 
 for (const [driver, shape] of DRIVERS.flatMap((d) => (Object.keys(METHODS) as (keyof typeof METHODS)[]).map((s) => [d, s] as const))) {
@@ -61,11 +61,11 @@ t.test('the JSON report has every documented field', async (t) => {
   t.same(Object.keys(report.latencyMs).sort(), ['max', 'mean', 'min', 'p50', 'p90', 'p95', 'p99', 'p999', 'stdDev']);
   t.same(Object.keys(report.options).sort(), [
     'call', 'concurrency', 'concurrencySchedule', 'connectTimeoutMs', 'connections', 'deadlineMs', 'driver', 'durationMs', 'intervalMs', 'loadSchedule',
-    'messages', 'payloadBytes', 'replies', 'rps', 'shard', 'total', 'warmupMs', 'workers',
+    'messages', 'payloadBytes', 'replies', 'rps', 'shard', 'skipFirst', 'total', 'warmupMs', 'workers',
   ]);
   t.equal(report.options.call, 'helloworld.Greeter/SayHello');
   t.same(Object.keys(report.generator).sort(), ['coresUsed', 'cpuMs', 'cpuUsPerCall', 'driver', 'saturated', 'threads', 'wallMs']);
-  t.same(Object.keys(report.timeSeries[0] ?? {}).sort(), ['completed', 'errors', 'hdrHistogram', 'latencyMs', 'second', 'started']);
+  t.same(Object.keys(report.timeSeries[0] ?? {}).sort(), ['completed', 'coveredMs', 'errors', 'hdrHistogram', 'latencyMs', 'second', 'started']);
   t.equal(report.rate, null, 'no rate section without --rps');
   t.equal(report.latencyMeasuredFrom, 'call start');
   t.same(report.gates, [{ gate: 'error-rate', threshold: 0, actual: 0, passed: true }]);

@@ -46,7 +46,7 @@ export interface Page {
   close(): Promise<void>;
 }
 
-/** Starts chromium (killed when the test ends) and opens one page. */
+/** Starts chromium (killed when the test ends) and opens one page, in a window as wide as a laptop's screen. */
 export async function openPage(t: Test, executable: string, userDataDir: string): Promise<Page> {
   const args = [
     '--headless',
@@ -58,7 +58,7 @@ export async function openPage(t: Test, executable: string, userDataDir: string)
     '--disable-background-networking',
     '--disable-component-update',
     '--disable-sync',
-    '--window-size=900,1200',
+    '--window-size=1400,1000',
     // As root (CI containers) chromium refuses to start with its sandbox.
     ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
     'about:blank',

@@ -37,3 +37,16 @@ t.test('series from several threads or processes merge on their wall-clock secon
   t.same(mergeTimelines([b.snapshot(), a.snapshot()]), merged, 'in any order');
   t.same(mergeTimelines([]), []);
 });
+
+t.test('each second says how much of it the calls covered: the first and last in part, the others whole', async (t) => {
+  const timeline = new Timeline();
+  timeline.record(grpc.status.OK, 1, at(BASE, 700), at(BASE, 701));
+  timeline.record(grpc.status.OK, 1, at(BASE + 1, 500), at(BASE + 2, 250));
+  t.same(timeline.snapshot().map((s) => s.coveredMs), [300, 1000, 250]);
+  const short = new Timeline();
+  short.record(grpc.status.OK, 1, at(BASE, 100), at(BASE, 750));
+  t.same(short.snapshot().map((s) => s.coveredMs), [650], 'a run within one second covers its part of it');
+  const later = new Timeline();
+  later.record(grpc.status.OK, 1, at(BASE + 4, 900), at(BASE + 4, 950));
+  t.same(mergeTimelines([timeline.snapshot(), later.snapshot()]).map((s) => s.coveredMs), [300, 1000, 250, 1000, 50], 'merged: the longest coverage of each second; a gap is whole');
+});
