@@ -81,7 +81,13 @@ export function parseCallArgs(values: CallFlagValues & ConnectionFlagValues, sha
     return { call: undefined, dataFile: undefined, binaryFile: undefined, connection };
   }
   const base = values.call === undefined ? greeterCall(shape) : undefined;
-  if (values.call !== undefined) splitMethodName(values.call);
+  if (values.call !== undefined) {
+    try {
+      splitMethodName(values.call);
+    } catch (error) {
+      throw new UsageError(`--call: ${(error as Error).message}`);
+    }
+  }
   const importPaths = (values['import-paths'] ?? '').split(',').map((dir) => dir.trim()).filter((dir) => dir !== '');
   const descriptors = (): CallSpec['descriptors'] => {
     if (values.proto !== undefined) return protoFiles(values.proto, importPaths);

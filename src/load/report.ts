@@ -213,10 +213,14 @@ export function buildReport(plan: LoadPlan, result: RunResult, thresholds: GateT
   return reportOf(describePlan(plan), result, thresholds, date);
 }
 
-/** -x (a total and a time): 'duration' when the time ran out first (calls then stop starting at it). */
-function endReasonOf(options: ReportPlan['options'], elapsedMs: number): 'total' | 'duration' {
+/**
+ * 'total' when the calls the plan (or this shard's part of it) asked for were made, else 'duration': -x's time
+ * ran out first. A shard's part is its share of --total, at least the whole shares of the threads it ran.
+ */
+function endReasonOf(options: ReportPlan['options'], calls: number): 'total' | 'duration' {
   if (options.total === null) return 'duration';
-  return options.durationMs !== null && elapsedMs >= options.durationMs ? 'duration' : 'total';
+  const covered = options.shard === null ? 1 : options.shard.indices.length / options.shard.of;
+  return calls + options.skipFirst >= Math.floor(options.total * covered) ? 'total' : 'duration';
 }
 
 /** The report of `result`, a run of the plan `described` (a merged one too). */
@@ -244,7 +248,7 @@ export function reportOf(described: ReportPlan, result: RunResult, thresholds: G
   return {
     ...described,
     date: date.toISOString(),
-    endReason: result.interrupted ? 'interrupted' : endReasonOf(options, result.elapsedMs),
+    endReason: result.interrupted ? 'interrupted' : endReasonOf(options, tally.calls),
     count: tally.calls,
     elapsedMs: round(result.elapsedMs),
     rps: perSecond(tally.calls, result.elapsedMs),
