@@ -1,15 +1,16 @@
 // An OTLP/HTTP receiver for tests: it takes POST /v1/traces and /v1/metrics with a protobuf body, as a collector does, and
 // decodes it with the official opentelemetry-proto definitions (shipped as .proto files by
-// @opentelemetry/otlp-grpc-exporter-base 0.38, a devDependency kept for them alone), not with the SDK's own
-// encoder, so what is checked is what went on the wire.
+// @opentelemetry/otlp-grpc-exporter-base 0.38, fetched by the test with npm pack: as a dependency its old
+// peer ranges would conflict with the SDK's), not with the SDK's own encoder, so what is checked is what went
+// on the wire.
 import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import protobuf from 'protobufjs';
+import { cachedNpmPackage } from './npm-package.js';
 import type { Teardown } from './server.js';
 
-const PROTOS = join(dirname(createRequire(import.meta.url).resolve('@opentelemetry/otlp-grpc-exporter-base/package.json')), 'build', 'protos');
+const PROTOS = join(await cachedNpmPackage('@opentelemetry/otlp-grpc-exporter-base@0.38.0', 'otlp-grpc-exporter-base-0.38.0'), 'build', 'protos');
 
 function loadProtos(): protobuf.Root {
   const root = new protobuf.Root();
