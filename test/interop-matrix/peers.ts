@@ -45,11 +45,11 @@ async function spawnListening(t: Test, name: string, command: string, args: stri
 
 export type ServerKind = 'project' | 'grpc-go';
 
-/** The project's server as the image runs it (node dist/main.js), with the interop TestService on; or grpc-go's. */
+/** The project's server as the image runs it (Node 22, dist/main.js), with the interop TestService on; or grpc-go's. */
 export async function startServer(t: Test, kind: ServerKind, tools: Toolchain): Promise<Peer> {
   if (kind === 'grpc-go') return spawnListening(t, 'the grpc-go server', tools.goBinary, ['server']);
   const env = { ...process.env, HOST: '127.0.0.1', PORT: String(await freePort()), INTEROP: 'on', SHUTDOWN_GRACE_MS: String(SHUTDOWN_GRACE_MS) };
-  return spawnListening(t, 'the server (dist/main.js)', process.execPath, [join(ROOT, 'dist/main.js')], env);
+  return spawnListening(t, 'the server (Node 22, dist/main.js)', tools.node, [join(ROOT, 'dist/main.js')], env);
 }
 
 function haproxyConfig(port: number, upstream: string): string {

@@ -50,7 +50,7 @@ function note(cell: Cell): string {
   return `- ${where}: ${cell.outcome.detail}.${reference ?? ''}`;
 }
 
-export async function writeReport(cells: readonly Cell[], checks: readonly string[], about: string): Promise<void> {
+export async function writeReport(cells: readonly Cell[], checks: readonly string[], serverNode: string, about: string): Promise<void> {
   const rows = new Map<string, Cell[]>();
   for (const cell of cells) rows.set(`${cell.client} | ${cell.path}`, [...(rows.get(`${cell.client} | ${cell.path}`) ?? []), cell]);
   const table = [
@@ -62,7 +62,7 @@ export async function writeReport(cells: readonly Cell[], checks: readonly strin
   const expected = cells.filter((cell) => cell.expected !== undefined);
   const generated = [
     BEGIN,
-    `Last run at ${await commit()} on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}: ${about}`,
+    `Last run at ${await commit()} on ${new Date().toISOString().slice(0, 10)}, the server on Node ${serverNode} (the image's), the grpc-js client on Node ${process.version}: ${about}`,
     '',
     ...table,
     '',

