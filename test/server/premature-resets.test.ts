@@ -35,10 +35,11 @@ async function floodIsCut(t: Test, address: string, logs: () => LogLine[], byRul
   const flood = rapidResetFlood(address);
   const codes = wellBehaved(address, flood);
   const run = await flood;
-  // Counted in resets, not milliseconds, so that a loaded machine's slow client cannot decide it: within 1,000
-  // resets is within the first second of a flood of thousands a second.
+  // Within 1,000 resets (the first second of a flood of thousands a second), or within a second at the client's
+  // pace: the client counts every reset it sent before it saw the GOAWAY, and a client that outruns a server on a
+  // loaded machine has sent more than the server had read when it decided; a slow client sends fewer.
   t.ok(
-    run.closedAfterResets !== undefined && run.closedAfterResets <= 1000,
+    run.closedAfterResets !== undefined && (run.closedAfterResets <= 1000 || (run.closedAfterMs !== undefined && run.closedAfterMs <= 1000)),
     `the flooding connection was closed after ${run.closedAfterResets} resets (${run.closedAfterMs} ms at this client's pace)`,
   );
   const ok = (await codes).filter((code) => code === grpc.status.OK).length;
