@@ -11,7 +11,7 @@ WORKDIR /app
 # `prepare` (the build), which cannot run before the sources are copied.
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json tsconfig.types.json ./
 COPY proto ./proto
 COPY src ./src
 # The build's second step bundles the server's entry (scripts/bundle-server.ts).
